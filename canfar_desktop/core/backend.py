@@ -1,0 +1,358 @@
+"""One Docker host: the only module that talks to the Docker SDK, and translates its errors.
+
+Calls here block; the app runs them in worker threads, the CLI calls them directly.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+import docker.types
+import requests.exceptions
+
+from .errors import CanfarError, EngineUnavailable, ImageError, LaunchError, NotFound
+from .kinds import image_kinds
+from .plan import L_ID, ContainerPlan
+
+ProgressFn = Callable[[str, float | None], None]  # (stage text, fraction 0..1 or None)
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    name: str
+    engine_version: str
+    api_version: str
+    cpus: int
+    memory_bytes: int
+    os: str
+    gpus_possible: bool
+    docker_root: str
+
+    @property
+    def memory_gb(self) -> float:
+        return self.memory_bytes / 1024**3
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    ref: str
+    kinds: frozenset[str]
+    size: int
+    created: str
+    title: str
+
+
+def engine_error(exc: Exception, where: str) -> CanfarError:
+    """A Docker or connection failure as something a person can act on."""
+    text = str(exc)
+    if isinstance(exc, CanfarError):
+        return exc
+    if "Permission denied" in text or "PermissionError" in text:
+        return EngineUnavailable(
+            f"Not allowed to use the Docker engine at {where}",
+            "add yourself to the docker group (sudo usermod -aG docker $USER) and log in again",
+        )
+    if any(s in text for s in ("No such file", "Connection refused", "ConnectionRefused", "FileNotFoundError")):
+        return EngineUnavailable(
+            f"Docker is not running at {where}",
+            "start Docker Desktop or the engine (sudo systemctl start docker), then retry",
+        )
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in text.lower():
+        return EngineUnavailable(
+            f"The Docker engine at {where} did not answer in time",
+            "check the host is up and not overloaded, then retry",
+        )
+    if "certificate" in text.lower() or "SSL" in text:
+        return EngineUnavailable(
+            f"TLS verification with {where} failed ({_first_line(text)})",
+            "check the CA, client certificate and key configured for this host",
+        )
+    if "Authentication failed" in text or "auth" in text.lower() and "ssh" in where:
+        return EngineUnavailable(
+            f"SSH authentication to {where} failed", "check your SSH key and ~/.ssh/config for this host"
+        )
+    return EngineUnavailable(f"The Docker engine at {where} failed: {_first_line(text)}", "run canfar-desktop doctor")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else "unknown error"
+
+
+class DockerHost:
+    """A Docker engine reached through a docker.DockerClient made on first use."""
+
+    def __init__(self, name: str, client_factory: Callable[[], docker.DockerClient], where: str) -> None:
+        self.name = name
+        self.where = where
+        self._factory = client_factory
+        self._client: docker.DockerClient | None = None
+        self._lock = threading.Lock()
+        self._info: HostInfo | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = self._factory()
+                except docker.errors.DockerException as exc:
+                    raise engine_error(exc, self.where) from None
+            return self._client
+
+    def reset(self) -> None:
+        """Forget the connection so the next call reconnects (after the engine comes back)."""
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.close()
+                except Exception:  # noqa: BLE001 - closing a dead connection may fail in many ways
+                    pass
+            self._client = None
+            self._info = None
+
+    def call(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
+        """Run one SDK call, turning connection failures into EngineUnavailable."""
+        try:
+            return fn(self.client)
+        except docker.errors.NotFound:
+            raise
+        except docker.errors.APIError:
+            raise
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            self.reset()
+            raise engine_error(exc, self.where) from None
+
+    def ping(self) -> None:
+        self.call(lambda c: c.ping())
+
+    def info(self, refresh: bool = False) -> HostInfo:
+        if self._info is None or refresh:
+            raw = self.call(lambda c: c.info())
+            version = self.call(lambda c: c.version())
+            self._info = HostInfo(
+                name=self.name,
+                engine_version=str(raw.get("ServerVersion", "?")),
+                api_version=str(version.get("ApiVersion", "?")),
+                cpus=int(raw.get("NCPU", 1)),
+                memory_bytes=int(raw.get("MemTotal", 0)),
+                os=str(raw.get("OperatingSystem", "?")),
+                gpus_possible="nvidia" in (raw.get("Runtimes") or {}),
+                docker_root=str(raw.get("DockerRootDir", "")),
+            )
+        return self._info
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every session container (any state), as the engine's short listing."""
+        result: list[dict[str, Any]] = self.call(
+            lambda c: c.api.containers(all=True, filters={"label": L_ID})
+        )
+        return result
+
+    def inspect(self, container_id: str) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = self.call(lambda c: c.api.inspect_container(container_id))
+            return result
+        except docker.errors.NotFound:
+            raise NotFound(f"Session container {container_id[:12]} is gone", "run canfar-desktop ps -a") from None
+
+    def create(self, plan: ContainerPlan) -> str:
+        mounts = [
+            docker.types.Mount(target=m.target, source=m.source, type=m.type, read_only=m.read_only)
+            for m in plan.mounts
+        ]
+        requests_ = [
+            docker.types.DeviceRequest(
+                driver=str(d["Driver"]), count=int(d["Count"]),  # type: ignore[call-overload]
+                capabilities=d["Capabilities"],
+            )
+            for d in plan.device_requests
+        ]
+        try:
+            container = self.call(
+                lambda c: c.containers.create(
+                    plan.image,
+                    command=plan.command,
+                    name=plan.container_name,
+                    environment=plan.environment,
+                    labels=plan.labels,
+                    user=plan.user,
+                    working_dir=plan.working_dir,
+                    hostname=plan.hostname,
+                    ports=plan.ports,
+                    mounts=mounts,
+                    nano_cpus=plan.nano_cpus,
+                    mem_limit=plan.mem_limit,
+                    memswap_limit=plan.mem_limit,
+                    mem_reservation=plan.mem_reservation,
+                    device_requests=requests_ or None,
+                    shm_size=plan.shm_size,
+                    security_opt=plan.security_opt,
+                    cap_drop=plan.cap_drop,
+                    init=plan.init,
+                    detach=True,
+                )
+            )
+        except docker.errors.ImageNotFound:
+            raise ImageError(f"The image {plan.image} is not on {self.name}", "pull or build it first") from None
+        except docker.errors.APIError as exc:
+            raise LaunchError(
+                f"The engine refused to create the session: {_first_line(str(exc.explanation or exc))}",
+                "check the image, resources and folders, or run canfar-desktop doctor",
+            ) from None
+        return str(container.id)
+
+    def start(self, container_id: str) -> None:
+        try:
+            self.call(lambda c: c.api.start(container_id))
+        except docker.errors.APIError as exc:
+            text = str(exc.explanation or exc)
+            if "port is already allocated" in text or "address already in use" in text:
+                raise LaunchError(
+                    "The session's port is already in use on this host",
+                    "pick another port or leave it empty so a free one is chosen",
+                ) from None
+            raise LaunchError(f"The session could not start: {_first_line(text)}", "run canfar-desktop doctor") from None
+
+    def stop(self, container_id: str, timeout: int = 10) -> None:
+        try:
+            self.call(lambda c: c.api.stop(container_id, timeout=timeout))
+        except docker.errors.NotFound:
+            pass
+
+    def remove(self, container_id: str) -> None:
+        try:
+            self.call(lambda c: c.api.remove_container(container_id, force=True, v=True))
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):
+                raise CanfarError(f"The engine could not delete the session: {_first_line(str(exc))}", "retry") from None
+
+    def read_file(self, container_id: str, path: str) -> bytes | None:
+        """A file from the container's file system (works before the container starts)."""
+        try:
+            stream, _ = self.call(lambda c: c.api.get_archive(container_id, path))
+        except docker.errors.NotFound:
+            return None
+        buffer = io.BytesIO(b"".join(stream))
+        with tarfile.open(fileobj=buffer) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                return None
+            handle = tar.extractfile(member)
+            return handle.read() if handle else None
+
+    def write_file(self, container_id: str, directory: str, name: str, data: bytes, mode: int = 0o644) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = mode
+            tar.addfile(info, io.BytesIO(data))
+        self.call(lambda c: c.api.put_archive(container_id, directory, buffer.getvalue()))
+
+    def logs(self, container_id: str, tail: int | str = "all", follow: bool = False,
+             timestamps: bool = False) -> Iterator[bytes] | bytes:
+        return self.call(  # type: ignore[no-any-return]
+            lambda c: c.api.logs(container_id, stream=follow, follow=follow, tail=tail, timestamps=timestamps)
+        )
+
+    def events(self, since: float | None = None, until: float | None = None,
+               session_only: bool = True) -> Iterator[dict[str, Any]]:
+        filters: dict[str, Any] = {"type": "container"}
+        if session_only:
+            filters["label"] = L_ID
+        return self.call(  # type: ignore[no-any-return]
+            lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)
+        )
+
+    def stats(self, container_id: str, stream: bool = False) -> Any:
+        return self.call(lambda c: c.api.stats(container_id, stream=stream, decode=stream))
+
+    def top(self, container_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            lambda c: c.api.top(container_id, ps_args="-o pid,user,pcpu,pmem,rss,etime,args")
+        )
+        return result
+
+    # --- images ---------------------------------------------------------------------------
+
+    def has_image(self, ref: str) -> bool:
+        try:
+            self.call(lambda c: c.api.inspect_image(ref))
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        try:
+            data = self.call(lambda c: c.api.inspect_image(ref))
+        except docker.errors.NotFound:
+            return {}
+        return dict((data.get("Config") or {}).get("Labels") or {})
+
+    def images(self) -> list[ImageInfo]:
+        found: list[ImageInfo] = []
+        for image in self.call(lambda c: c.api.images()):
+            labels = image.get("Labels") or {}
+            for ref in image.get("RepoTags") or []:
+                if ref == "<none>:<none>":
+                    continue
+                found.append(ImageInfo(
+                    ref=ref,
+                    kinds=frozenset(image_kinds(labels)),
+                    size=int(image.get("Size", 0)),
+                    created=str(image.get("Created", "")),
+                    title=labels.get("org.opencontainers.image.title", ""),
+                ))
+        return found
+
+    def pull(self, ref: str, progress: ProgressFn | None = None) -> None:
+        """Pull with aggregated byte progress; any failure becomes a clear ImageError."""
+        repo, _, tag = ref.rpartition(":") if "@" not in ref else (ref, "", "")
+        if "/" in tag:  # the colon belonged to a registry port
+            repo, tag = ref, "latest"
+        layers: dict[str, tuple[int, int]] = {}
+        try:
+            stream = self.call(lambda c: c.api.pull(repo, tag=tag or None, stream=True, decode=True))
+            for event in stream:
+                if "error" in event:
+                    raise ImageError(
+                        f"Could not pull {ref}: {_first_line(str(event['error']))}",
+                        "check the image name and your network or registry login, or build the image locally",
+                    )
+                detail = event.get("progressDetail") or {}
+                if event.get("id") and detail.get("total"):
+                    layers[event["id"]] = (int(detail.get("current", 0)), int(detail["total"]))
+                if progress:
+                    done = sum(c for c, _ in layers.values())
+                    total = sum(t for _, t in layers.values())
+                    progress(f"pulling {ref}", done / total if total else None)
+        except docker.errors.APIError as exc:
+            raise ImageError(
+                f"Could not pull {ref}: {_first_line(str(exc.explanation or exc))}",
+                "check the image name and your network or registry login, or build the image locally",
+            ) from None
+        if not self.has_image(ref):
+            raise ImageError(f"Pulling {ref} did not leave the image on {self.name}", "retry the pull")
+
+    # --- storage --------------------------------------------------------------------------
+
+    def disk_usage(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(lambda c: c.api.df())
+        return result
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            self.call(lambda c: c.api.remove_volume(name, force=True))
+        except docker.errors.NotFound:
+            pass

@@ -1,0 +1,167 @@
+"""The session kinds as data: how each one starts, where it listens, how to open it, when it is ready.
+
+Every value here follows the upstream conventions (skaha and the images CANFAR runs), so an image
+built for CANFAR works unchanged; see REFERENCE section 1 in the README's architecture notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+KIND_LABEL = "net.canfar.desktop.kinds"  # on an image: the kinds it serves, comma-separated
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    """What a kind needs to know to start one session."""
+
+    session_id: str
+    user: str
+    secret: str
+    threads: int
+
+    @property
+    def home(self) -> str:
+        return f"/arc/home/{self.user}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """An HTTP GET that answers with one of `ok` statuses once the app inside is ready."""
+
+    path: str
+    ok: tuple[int, ...] = (200,)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    description: str
+    default_image: str
+    port: int
+    url: Callable[[LaunchContext], str]
+    probe: Callable[[LaunchContext], Probe]
+    command: Callable[[LaunchContext], list[str] | None] = lambda ctx: None
+    env: Callable[[LaunchContext], dict[str, str]] = lambda ctx: {}
+    secret_env: tuple[str, ...] = ()  # variables that carry the secret: the user may not set them
+    flexible_ram_limit_gb: float | None = None  # a memory limit even when flexible (JVM sizing)
+    in_app_auth: bool = True  # False: the app has no login, it relies on the loopback binding
+    icon: str = field(default="")
+
+
+def _prefix(kind: str, ctx: LaunchContext) -> str:
+    return f"/session/{kind}/{ctx.session_id}"
+
+
+NOTEBOOK = Kind(
+    name="notebook",
+    title="Notebook",
+    description="JupyterLab for analysis, code and documentation",
+    default_image="images.canfar.net/skaha/astroml:latest",
+    port=8888,
+    command=lambda ctx: [
+        "jupyter", "lab",
+        "--ServerApp.ip=0.0.0.0",
+        "--ServerApp.port=8888",
+        f"--ServerApp.base_url={_prefix('notebook', ctx)}/",
+        "--ServerApp.root_dir=/",
+        "--no-browser",
+    ],
+    env=lambda ctx: {
+        "JUPYTER_TOKEN": ctx.secret,
+        "NB_USER": ctx.user,
+        "JUPYTER_CONFIG_DIR": f"{ctx.home}/.jupyter",
+    },
+    secret_env=("JUPYTER_TOKEN",),
+    url=lambda ctx: f"{_prefix('notebook', ctx)}/lab/tree/arc/home/{ctx.user}?token={ctx.secret}",
+    probe=lambda ctx: Probe(f"{_prefix('notebook', ctx)}/api"),
+    icon="notebook",
+)
+
+DESKTOP = Kind(
+    name="desktop",
+    title="Desktop",
+    description="A Linux desktop in the browser (noVNC) for GUI software such as DS9, TOPCAT or CASA",
+    default_image="images.canfar.net/skaha/desktop:latest",
+    port=6901,
+    env=lambda ctx: {"CANFAR_SECRET": ctx.secret, "VNC_PW": ctx.secret},
+    secret_env=("CANFAR_SECRET", "VNC_PW"),
+    # The websocket path carries the secret as a websockify token; images that run websockify
+    # without tokens ignore it and authenticate with VNC_PW, which noVNC sends as `password`.
+    url=lambda ctx: (
+        "/vnc.html?autoconnect=1&resize=remote&reconnect=1&show_dot=1"
+        f"&path={quote('websockify?token=' + ctx.secret, safe='')}&password={ctx.secret}"
+    ),
+    probe=lambda ctx: Probe("/vnc.html"),
+    icon="desktop",
+)
+
+CARTA = Kind(
+    name="carta",
+    title="CARTA",
+    description="The CARTA viewer for FITS and HDF5 images and cubes (radio astronomy)",
+    default_image="images.canfar.net/skaha/carta:5.1.0",
+    port=3002,
+    command=lambda ctx: [
+        "carta", "--no_browser",
+        "--host=0.0.0.0",
+        "--port=3002",
+        "--top_level_folder=/arc",
+        f"--http_url_prefix={_prefix('carta', ctx)}",
+        "/arc/projects",
+    ],
+    env=lambda ctx: {"CARTA_AUTH_TOKEN": ctx.secret, "UWS_HTTP_MAX_HEADERS_SIZE": "32768"},
+    secret_env=("CARTA_AUTH_TOKEN",),
+    url=lambda ctx: f"{_prefix('carta', ctx)}/?token={ctx.secret}",
+    probe=lambda ctx: Probe(f"{_prefix('carta', ctx)}/"),
+    icon="carta",
+)
+
+FIREFLY = Kind(
+    name="firefly",
+    title="Firefly",
+    description="The Firefly viewer for optical images, catalogues and cutouts",
+    default_image="images.canfar.net/skaha/firefly:latest",
+    port=8080,
+    env=lambda ctx: {"ADMIN_PASSWORD": ctx.secret},
+    secret_env=("ADMIN_PASSWORD",),
+    url=lambda ctx: "/firefly/",
+    probe=lambda ctx: Probe("/firefly/healthz"),
+    flexible_ram_limit_gb=4.0,
+    in_app_auth=False,
+    icon="firefly",
+)
+
+CONTRIBUTED = Kind(
+    name="contributed",
+    title="Contributed",
+    description="A community web application (marimo, VS Code, …) serving on port 5000",
+    default_image="",
+    port=5000,
+    url=lambda ctx: "/",
+    probe=lambda ctx: Probe("/", ok=tuple(range(200, 500))),
+    in_app_auth=False,
+    icon="contributed",
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (NOTEBOOK, DESKTOP, CARTA, FIREFLY, CONTRIBUTED)}
+
+
+def get_kind(name: str) -> Kind:
+    from .errors import ValidationError
+
+    try:
+        return KINDS[name.lower()]
+    except KeyError:
+        raise ValidationError(
+            f"Unknown session kind {name!r}", f"choose one of: {', '.join(KINDS)}"
+        ) from None
+
+
+def image_kinds(labels: dict[str, str] | None) -> set[str]:
+    """The kinds an image declares it serves through its label."""
+    value = (labels or {}).get(KIND_LABEL, "")
+    return {part.strip().lower() for part in value.split(",") if part.strip()}

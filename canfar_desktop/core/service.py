@@ -1,0 +1,454 @@
+"""The use cases: list, launch, wait, renew, delete, prune, expire. Shared by the CLI and the app.
+
+Every method blocks (the Docker SDK does); the app calls them from worker threads.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import plan as P
+from .backend import DockerHost, ProgressFn
+from .errors import CanfarError, EngineUnavailable, ImageError, LaunchError, LimitError, NotFound, StateError, ValidationError
+from .hosts import is_remote, make_host
+from .kinds import KINDS, get_kind
+from .ledger import Ledger
+from .lifecycle import ACTIVE, Facts, State, derive_state
+from .probe import established_connections, http_ready
+from .session import Session, from_summary, with_inspect
+from .settings import AppPaths, HostConfig, Settings
+from .validation import normalize_image, parse_env, validate_name, validate_resources
+
+Clock = Callable[[], datetime]
+LOCAL_ADDRESS = "127.0.0.1"
+ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    name: str
+    ok: bool
+    error: str = ""
+    rtt_ms: float | None = None
+
+
+class SessionService:
+    def __init__(self, settings: Settings, paths: AppPaths, clock: Clock = utcnow,
+                 hosts: dict[str, DockerHost] | None = None) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.clock = clock
+        self.ledger = Ledger(paths.ledger_file)
+        self._hosts: dict[str, DockerHost] = dict(hosts or {})
+        self._ready: set[str] = set()  # container ids whose app has answered since they started
+        self._lock = threading.Lock()
+
+    # --- hosts --------------------------------------------------------------------------------
+
+    def host_config(self, name: str | None = None) -> HostConfig:
+        return self.settings.host(name)
+
+    def host(self, name: str | None = None) -> DockerHost:
+        cfg = self.host_config(name)
+        with self._lock:
+            if cfg.name not in self._hosts:
+                self._hosts[cfg.name] = make_host(cfg)
+            return self._hosts[cfg.name]
+
+    def host_names(self) -> list[str]:
+        return [h.name for h in self.settings.hosts]
+
+    def host_status(self, name: str) -> HostStatus:
+        started = time.monotonic()
+        try:
+            self.host(name).ping()
+        except CanfarError as exc:
+            return HostStatus(name, False, str(exc))
+        return HostStatus(name, True, rtt_ms=(time.monotonic() - started) * 1000)
+
+    def endpoint(self, session: Session) -> tuple[str, int]:
+        """Where this machine reaches the session's port."""
+        if session.host_port is None:
+            raise StateError(f"Session {session.id} has no published port", "it is not running; see canfar-desktop info")
+        return LOCAL_ADDRESS, session.host_port
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def list(self, host: str | None = None, probe: bool = True) -> list[Session]:
+        """Sessions on one host, newest first, each with its derived state."""
+        dh = self.host(host)
+        sessions = [from_summary(dh.name, s) for s in dh.summaries()]
+        renewals = self.ledger.entries(dh.name)
+        result = [self._complete(dh, s, renewals.get(s.id, {}), probe) for s in sessions if s.id]
+        result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+        return result
+
+    def list_all(self, probe: bool = True) -> tuple[list[Session], dict[str, CanfarError]]:
+        sessions: list[Session] = []
+        errors: dict[str, CanfarError] = {}
+        for name in self.host_names():
+            try:
+                sessions.extend(self.list(name, probe))
+            except CanfarError as exc:
+                errors[name] = exc
+        return sessions, errors
+
+    def _complete(self, dh: DockerHost, s: Session, entry: dict[str, object], probe: bool) -> Session:
+        renewed = entry.get("expiry")
+        if isinstance(renewed, str):
+            try:
+                s = replace(s, expiry=max(filter(None, [s.expiry, datetime.fromisoformat(renewed)])))
+            except ValueError:
+                pass
+        last_log = ""
+        if s.status != "running" or s.kind not in KINDS:
+            try:
+                s = with_inspect(s, dh.inspect(s.container_id))
+            except NotFound:
+                return s.with_state(State.TERMINATED, "deleted")
+            if s.status in ("exited", "dead") and not s.oom_killed and s.exit_code not in (0, 143):
+                last_log = self._last_log_line(dh, s)
+        ready: bool | None = None
+        viewers: int | None = None
+        if s.status == "running":
+            ready = s.container_id in self._ready
+            if not ready and probe and s.host_port is not None:
+                ready = self._probe(s)
+                if ready:
+                    self._ready.add(s.container_id)
+            if s.host_port is not None:
+                viewers = established_connections(s.host_port)
+        else:
+            self._ready.discard(s.container_id)
+        facts = Facts(
+            status=s.status,
+            exit_code=s.exit_code,
+            oom_killed=s.oom_killed,
+            error=s.error,
+            finished_at=s.finished_at,
+            expiry=s.expiry,
+            ready=ready,
+            viewers=viewers,
+            was_opened=bool(entry.get("opened")),
+            memory_limit=s.memory_limit,
+            last_log=last_log,
+        )
+        state, reason = derive_state(facts, self.clock())
+        return s.with_state(state, reason)
+
+    def _probe(self, s: Session) -> bool:
+        kind = KINDS[s.kind]
+        addr, port = self.endpoint(s)
+        from .kinds import LaunchContext
+
+        ctx = LaunchContext(session_id=s.id, user=s.owner, secret="", threads=1)
+        return http_ready(addr, port, kind.probe(ctx), timeout=1.0)
+
+    def forget_readiness(self, container_id: str) -> None:
+        """Called when the engine reports the container died or restarted."""
+        self._ready.discard(container_id)
+
+    def _last_log_line(self, dh: DockerHost, s: Session) -> str:
+        try:
+            raw = dh.logs(s.container_id, tail=5)
+        except CanfarError:
+            return ""
+        text = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return self.redact(lines[-1], s)[:200] if lines else ""
+
+    def get(self, ref: str, host: str | None = None, details: bool = True) -> Session:
+        """Find a session by id, name or container name; details add the secret and exit facts."""
+        candidates = self.list(host) if host else self.list_all()[0]
+        matches = [s for s in candidates if ref in (s.id, s.container_name, s.container_id)]
+        if not matches:
+            matches = [s for s in candidates if s.name == ref]
+        if not matches and len(ref) >= 3:
+            matches = [s for s in candidates if s.id.startswith(ref) or s.container_id.startswith(ref)]
+        if not matches:
+            raise NotFound(f"No session {ref!r}", "list sessions with canfar-desktop ps -a")
+        if len(matches) > 1:
+            ids = ", ".join(s.id for s in matches)
+            raise ValidationError(f"{ref!r} matches several sessions ({ids})", "use the session id")
+        s = matches[0]
+        if details and not s.secret:
+            try:
+                s = replace(with_inspect(s, self.host(s.host).inspect(s.container_id)),
+                            state=s.state, reason=s.reason)
+            except NotFound:
+                pass
+        return s
+
+    # --- launching ----------------------------------------------------------------------------
+
+    def default_image(self, kind_name: str, host: str | None = None) -> str:
+        """The newest image on the host labelled for the kind, else the kind's upstream image."""
+        kind = get_kind(kind_name)
+        try:
+            local = [i for i in self.host(host).images() if kind.name in i.kinds]
+        except CanfarError:
+            local = []
+        latest = [i for i in local if i.ref.endswith(":latest")] or local
+        if latest:
+            return sorted(latest, key=lambda i: i.created, reverse=True)[0].ref
+        if kind.default_image:
+            return kind.default_image
+        raise ValidationError(
+            f"There is no default image for {kind.name} sessions", "name an image labelled for this kind"
+        )
+
+    def validate(self, kind_name: str, image: str, name: str, env: Iterable[str] = (),
+                 resources: P.Resources | None = None, host: str | None = None) -> P.LaunchRequest:
+        """Check everything a launch needs before anything is created."""
+        kind = get_kind(kind_name)
+        validate_name(name)
+        ref = normalize_image(image)
+        parsed = parse_env(list(env), reserved=kind.secret_env)
+        res = resources or self.settings.default_resources
+        info = self.host(host).info()
+        validate_resources(res, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
+        return P.LaunchRequest(kind=kind.name, image=ref, name=name, resources=res, env=parsed)
+
+    def launch(self, req: P.LaunchRequest, host: str | None = None, progress: ProgressFn | None = None) -> Session:
+        """Create and start a session; returns it in Launching (use wait_ready for Running)."""
+        report = progress or (lambda stage, fraction: None)
+        kind = get_kind(req.kind)
+        dh = self.host(host)
+        info = dh.info()
+        validate_resources(req.resources, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
+        if not dh.has_image(req.image):
+            report(f"pulling {req.image}", 0.0)
+            dh.pull(req.image, report)
+        session_id = P.new_session_id()
+        storage = self._storage(dh, session_id)
+        plan = P.build_plan(
+            req, kind, session_id=session_id, secret=P.new_secret(), user=self.settings.user,
+            uid=self.settings.uid, gid=self.settings.gid, storage=storage, host_cpus=info.cpus,
+            host_ram_gb=info.memory_gb, now=self.clock(),
+            lifetime=timedelta(hours=self.settings.session_lifetime_hours),
+        )
+        report("creating", None)
+        with self.ledger.locked(f"launch-{dh.name}"):
+            active = [s for s in dh.summaries() if s.get("State") in ACTIVE_STATUSES]
+            if len(active) >= self.settings.session_limit:
+                self._remove_storage(dh, storage)
+                raise LimitError(
+                    f"User {self.settings.user} has reached the maximum of {self.settings.session_limit} active sessions",
+                    "delete a session (canfar-desktop delete ID) or raise the limit in settings",
+                )
+            container_id = dh.create(plan)
+        try:
+            self._add_user(dh, container_id)
+            report("starting", None)
+            dh.start(container_id)
+        except CanfarError:
+            dh.remove(container_id)
+            self._remove_storage(dh, storage)
+            raise
+        return self.get(session_id, dh.name)
+
+    def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
+                   interval: float = 0.1) -> Session:
+        """Poll the engine and the kind's probe until Running; a session that dies raises its reason."""
+        report = progress or (lambda stage, fraction: None)
+        deadline = time.monotonic() + timeout
+        dh = self.host(session.host)
+        report("waiting for the app", None)
+        while True:
+            data = dh.inspect(session.container_id)
+            current = with_inspect(session, data)
+            if current.status in ("exited", "dead"):
+                failed = self.get(session.id, session.host)
+                logs = self.tail_logs(failed, 5)
+                raise LaunchError(
+                    f"Session {session.id} stopped while launching: {failed.reason}",
+                    "see its logs (canfar-desktop logs " + session.id + ")" + (f"; last output: {logs[-1]}" if logs else ""),
+                )
+            if current.status == "running" and current.host_port and self._probe(current):
+                self._ready.add(current.container_id)
+                return self.get(session.id, session.host)
+            if time.monotonic() > deadline:
+                raise LaunchError(
+                    f"Session {session.id} did not answer within {timeout:.0f} s",
+                    "see its logs (canfar-desktop logs " + session.id + ") or run canfar-desktop doctor " + session.id,
+                )
+            time.sleep(interval)
+
+    def _storage(self, dh: DockerHost, session_id: str) -> P.Storage:
+        user = self.settings.user
+        cfg = self.host_config(dh.name)
+        if is_remote(cfg):
+            if cfg.arc_path:
+                base = cfg.arc_path.rstrip("/")
+                home = P.Mount(f"{base}/home/{user}", f"/arc/home/{user}")
+                projects = P.Mount(f"{base}/projects", "/arc/projects")
+            else:
+                home = P.Mount(f"canfar-arc-home-{user}", f"/arc/home/{user}", type="volume")
+                projects = P.Mount("canfar-arc-projects", "/arc/projects", type="volume")
+            return P.Storage(home, projects, P.Mount(f"canfar-scratch-{session_id}", "/scratch", type="volume"))
+        arc = self.settings.arc_folder()
+        home_dir = arc / "home" / user
+        projects_dir = arc / "projects"
+        scratch_dir = self.paths.scratch_dir / session_id
+        for folder, mode in ((arc, 0o755), (arc / "home", 0o755), (home_dir, 0o700),
+                             (projects_dir, 0o775), (self.paths.scratch_dir, 0o711), (scratch_dir, 0o700)):
+            self._make_dir(folder, mode, owned=folder in (home_dir, projects_dir, scratch_dir))
+        return P.Storage(
+            P.Mount(str(home_dir), f"/arc/home/{user}"),
+            P.Mount(str(projects_dir), "/arc/projects"),
+            P.Mount(str(scratch_dir), "/scratch"),
+        )
+
+    def _make_dir(self, folder: Path, mode: int, owned: bool) -> None:
+        """Create a folder once; when the app runs as root, hand the session's folders to its uid."""
+        if folder.exists():
+            return
+        try:
+            folder.mkdir(parents=True, mode=mode)
+            os.chmod(folder, mode)
+            if owned and os.geteuid() == 0:
+                os.chown(folder, self.settings.uid, self.settings.gid)
+        except OSError as exc:
+            raise LaunchError(
+                f"Could not create {folder} ({exc.strerror})",
+                "choose a writable folder for /arc in settings (arc_root)",
+            ) from None
+
+    def _remove_storage(self, dh: DockerHost, storage: P.Storage) -> None:
+        """Remove the session's private /scratch; /arc is never touched."""
+        scratch = storage.scratch
+        if scratch.type == "volume":
+            try:
+                dh.remove_volume(scratch.source)
+            except CanfarError:
+                pass
+        else:
+            self._remove_scratch_dir(scratch.source)
+
+    def _remove_scratch_dir(self, source: str) -> None:
+        path = Path(source).resolve()
+        root = self.paths.scratch_dir.resolve()
+        if path.parent == root and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _add_user(self, dh: DockerHost, container_id: str) -> None:
+        """Give the session's uid a name inside the container (CANFAR writes passwd entries too)."""
+        user, uid, gid = self.settings.user, self.settings.uid, self.settings.gid
+        passwd = (dh.read_file(container_id, "/etc/passwd") or b"").decode(errors="replace")
+        group = (dh.read_file(container_id, "/etc/group") or b"").decode(errors="replace")
+        shell = "/bin/sh"
+        kept: list[str] = []
+        for line in passwd.splitlines():
+            fields = line.split(":")
+            if len(fields) >= 7 and fields[0] == "root" and fields[6]:
+                shell = fields[6]
+            if len(fields) >= 3 and (fields[0] == user or fields[2] == str(uid)):
+                continue
+            kept.append(line)
+        kept.append(f"{user}:x:{uid}:{gid}:{user}:/arc/home/{user}:{shell}")
+        groups = [line for line in group.splitlines() if line.split(":")[2:3] != [str(gid)]]
+        groups.append(f"{user}:x:{gid}:")
+        dh.write_file(container_id, "/etc", "passwd", ("\n".join(kept) + "\n").encode())
+        dh.write_file(container_id, "/etc", "group", ("\n".join(groups) + "\n").encode())
+
+    # --- changing -----------------------------------------------------------------------------
+
+    def renew(self, ref: str, host: str | None = None) -> Session:
+        """Set the expiry to now + lifetime; an expired (stopped) session is started again."""
+        s = self.get(ref, host)
+        if s.state in (State.TERMINATING, State.TERMINATED, State.FAILED):
+            raise StateError(f"Session {s.id} is {s.state.value} and cannot be renewed", "launch a new session")
+        expiry = self.clock() + timedelta(hours=self.settings.session_lifetime_hours)
+        self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
+        if s.status in ("exited", "dead"):
+            self.host(s.host).start(s.container_id)
+        return self.get(s.id, s.host)
+
+    def delete(self, ref: str | Session, host: str | None = None) -> Session:
+        """Remove the container and its /scratch; /arc is never touched."""
+        s = ref if isinstance(ref, Session) else self.get(ref, host, details=False)
+        dh = self.host(s.host)
+        data_scratch = ""
+        try:
+            data = dh.inspect(s.container_id)
+            data_scratch = ((data.get("Config") or {}).get("Labels") or {}).get(P.L_SCRATCH, "")
+        except NotFound:
+            pass
+        dh.remove(s.container_id)
+        self._ready.discard(s.container_id)
+        if data_scratch.startswith("canfar-scratch-"):
+            dh.remove_volume(data_scratch)
+        elif data_scratch:
+            self._remove_scratch_dir(data_scratch)
+        return s.with_state(State.TERMINATED, "deleted")
+
+    def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
+              host: str | None = None) -> list[Session]:
+        """Delete sessions whose name starts with prefix, optionally of one kind and in one state."""
+        if kind:
+            get_kind(kind)
+        chosen = [
+            s for s in (self.list(host) if host else self.list_all()[0])
+            if s.name.startswith(prefix) and (kind is None or s.kind == kind) and (state is None or s.state == state)
+        ]
+        for s in chosen:
+            self.delete(s)
+        return chosen
+
+    def mark_opened(self, s: Session) -> None:
+        self.ledger.update(s.host, s.id, opened=True)
+
+    def open_url(self, s: Session) -> str:
+        """The full URL (secret included) to open a Running or Suspended session."""
+        if s.state not in (State.RUNNING, State.SUSPENDED):
+            raise StateError(
+                f"Session {s.id} is {s.state.value}" + (f" ({s.reason})" if s.reason else ""),
+                "only Running sessions can be opened; wait for it or see canfar-desktop info " + s.id,
+            )
+        if not s.secret:
+            s = self.get(s.id, s.host)
+        addr, port = self.endpoint(s)
+        return f"http://{addr}:{port}{s.url_path()}"
+
+    def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
+        """Stop running sessions whose expiry has passed; they then show Expired."""
+        stopped = []
+        for s in sessions:
+            if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting"):
+                self.host(s.host).stop(s.container_id, timeout=10)
+                self._ready.discard(s.container_id)
+                stopped.append(s)
+        return stopped
+
+    # --- observing ----------------------------------------------------------------------------
+
+    def redact(self, text: str, s: Session) -> str:
+        return text.replace(s.secret, "********") if s.secret else text
+
+    def tail_logs(self, s: Session, lines: int = 50) -> list[str]:
+        if not s.secret:
+            s = self.get(s.id, s.host)
+        raw = self.host(s.host).logs(s.container_id, tail=lines)
+        text = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
+        return [self.redact(line, s) for line in text.splitlines()]
+
+    def active_count(self, host: str | None = None) -> int:
+        return sum(1 for s in self.list(host, probe=False) if s.state in ACTIVE)
+
+
+def image_for(service: SessionService, kind: str, image: str | None, host: str | None = None) -> str:
+    return normalize_image(image) if image else service.default_image(kind, host)
+
+
+__all__ = ["SessionService", "HostStatus", "image_for", "utcnow", "EngineUnavailable", "ImageError"]

@@ -267,10 +267,12 @@ class DockerHost:
         )
 
     def events(self, since: float | None = None, until: float | None = None,
-               session_only: bool = True) -> Iterator[dict[str, Any]]:
+               session_only: bool = True, container: str | None = None) -> Iterator[dict[str, Any]]:
         filters: dict[str, Any] = {"type": "container"}
         if session_only:
             filters["label"] = L_ID
+        if container:
+            filters["container"] = container
         return self.call(  # type: ignore[no-any-return]
             lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)
         )

@@ -10,13 +10,14 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import plan as P
 from .backend import DockerHost, ProgressFn
 from .errors import CanfarError, EngineUnavailable, ImageError, LaunchError, LimitError, NotFound, StateError, ValidationError
+from .events import EngineEvent, parse_event
 from .hosts import is_remote, make_host
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
@@ -240,7 +241,8 @@ class SessionService:
         )
         report("creating", None)
         with self.ledger.locked(f"launch-{dh.name}"):
-            active = [s for s in dh.summaries() if s.get("State") in ACTIVE_STATUSES]
+            mine = [s for s in dh.summaries() if (s.get("Labels") or {}).get(P.L_OWNER) == self.settings.user]
+            active = [s for s in mine if self._holds_slot(dh, s)]
             if len(active) >= self.settings.session_limit:
                 self._remove_storage(dh, storage)
                 raise LimitError(
@@ -250,13 +252,29 @@ class SessionService:
             container_id = dh.create(plan)
         try:
             self._add_user(dh, container_id)
-            report("starting", None)
-            dh.start(container_id)
         except CanfarError:
             dh.remove(container_id)
             self._remove_storage(dh, storage)
             raise
+        report("starting", None)
+        try:
+            dh.start(container_id)
+        except LaunchError as exc:
+            # The container stays, so the session shows Failed with the engine's reason until deleted.
+            raise LaunchError(f"Session {session_id}: {exc.message}",
+                              f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})") from None
         return self.get(session_id, dh.name)
+
+    @staticmethod
+    def _holds_slot(dh: DockerHost, summary: dict[str, object]) -> bool:
+        """Whether a container counts against the limit: up, or created and not failed to start."""
+        status = summary.get("State")
+        if status != "created":
+            return status in ACTIVE_STATUSES
+        try:
+            return not (dh.inspect(str(summary.get("Id"))).get("State") or {}).get("Error")
+        except NotFound:
+            return False
 
     def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
                    interval: float = 0.1) -> Session:
@@ -285,7 +303,20 @@ class SessionService:
                 )
             time.sleep(interval)
 
-    def _storage(self, dh: DockerHost, session_id: str) -> P.Storage:
+    def dry_run(self, req: P.LaunchRequest, host: str | None = None) -> dict[str, object]:
+        """The container configuration a launch would create, with nothing created."""
+        kind = get_kind(req.kind)
+        dh = self.host(host)
+        info = dh.info()
+        plan = P.build_plan(
+            req, kind, session_id="<id>", secret="<generated at launch>", user=self.settings.user,
+            uid=self.settings.uid, gid=self.settings.gid, storage=self._storage(dh, "<id>", create=False),
+            host_cpus=info.cpus, host_ram_gb=info.memory_gb, now=self.clock(),
+            lifetime=timedelta(hours=self.settings.session_lifetime_hours),
+        )
+        return {"host": dh.name, **asdict(plan)}
+
+    def _storage(self, dh: DockerHost, session_id: str, create: bool = True) -> P.Storage:
         user = self.settings.user
         cfg = self.host_config(dh.name)
         if is_remote(cfg):
@@ -303,7 +334,8 @@ class SessionService:
         scratch_dir = self.paths.scratch_dir / session_id
         for folder, mode in ((arc, 0o755), (arc / "home", 0o755), (home_dir, 0o700),
                              (projects_dir, 0o775), (self.paths.scratch_dir, 0o711), (scratch_dir, 0o700)):
-            self._make_dir(folder, mode, owned=folder in (home_dir, projects_dir, scratch_dir))
+            if create:
+                self._make_dir(folder, mode, owned=folder in (home_dir, projects_dir, scratch_dir))
         return P.Storage(
             P.Mount(str(home_dir), f"/arc/home/{user}"),
             P.Mount(str(projects_dir), "/arc/projects"),
@@ -442,6 +474,14 @@ class SessionService:
         raw = self.host(s.host).logs(s.container_id, tail=lines)
         text = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
         return [self.redact(line, s) for line in text.splitlines()]
+
+    def events_of(self, s: Session) -> list[EngineEvent]:
+        """The engine's recorded events for a session, oldest first."""
+        since = (s.created or self.clock()) - timedelta(seconds=5)
+        raw = self.host(s.host).events(since=since.timestamp(), until=self.clock().timestamp() + 1,
+                                       container=s.container_id)
+        found = [e for e in (parse_event(r) for r in raw) if e is not None]
+        return [EngineEvent(e.when, e.action, self.redact(e.detail, s), e.container_id, e.session_id) for e in found]
 
     def active_count(self, host: str | None = None) -> int:
         return sum(1 for s in self.list(host, probe=False) if s.state in ACTIVE)

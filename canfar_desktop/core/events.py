@@ -1,0 +1,44 @@
+"""The engine's container events as a session timeline (create, start, die, oom, kill …)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .plan import L_ID
+
+# Actions that change what a session looks like; exec and attach noise is left out.
+RELEVANT = frozenset({
+    "create", "start", "restart", "die", "oom", "kill", "stop", "pause", "unpause", "destroy", "health_status",
+})
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    when: datetime
+    action: str
+    detail: str
+    container_id: str
+    session_id: str
+
+
+def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
+    action = str(raw.get("Action") or raw.get("status") or "").split(":")[0]
+    if action not in RELEVANT:
+        return None
+    actor = raw.get("Actor") or {}
+    attrs = actor.get("Attributes") or {}
+    nanos = raw.get("timeNano")
+    when = (datetime.fromtimestamp(int(nanos) / 1e9, timezone.utc) if nanos
+            else datetime.fromtimestamp(int(raw.get("time", 0)), timezone.utc))
+    detail = ""
+    if action == "die":
+        detail = f"exit code {attrs.get('exitCode', '?')}"
+    elif action == "kill":
+        detail = f"signal {attrs.get('signal', '?')}"
+    elif action == "oom":
+        detail = "the kernel killed a process: out of memory"
+    elif action == "create":
+        detail = f"image {attrs.get('image', '?')}"
+    return EngineEvent(when, action, detail, str(actor.get("ID") or raw.get("id") or ""), str(attrs.get(L_ID, "")))

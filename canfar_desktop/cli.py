@@ -9,16 +9,16 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 import webbrowser
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from . import __version__
 from .core import diagnostics
-from .core.errors import CanfarError, StateError, ValidationError
+from .core.errors import CanfarError, ValidationError
 from .core.kinds import KINDS
 from .core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
 from .core.notify import expiry_warnings
@@ -173,7 +173,7 @@ def run(argv: Sequence[str]) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+    except Exception as exc:
         if os.environ.get("CANFAR_DESKTOP_DEBUG"):
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} "
@@ -182,7 +182,7 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _age(when: datetime | None, now: datetime) -> str:
@@ -232,21 +232,19 @@ def _sessions(ctx: Context, host: str | None) -> list[Session]:
         sessions = service.list(host)
     else:
         sessions, errors = service.list_all()
-        for name, err in errors.items():
-            print(f"warning: host {name}: {err}", file=sys.stderr)
-        if errors and not sessions and len(errors) == len(service.host_names()):
+        if errors and len(errors) == len(service.host_names()):
             raise next(iter(errors.values()))
-    stopped = service.enforce_expiry(sessions)
-    if stopped:
-        ids = {s.id for s in stopped}
-        sessions = [s for s in (service.list(host) if host else service.list_all()[0])] if ids else sessions
+        for name, err in errors.items():
+            print(f"warning: host {name} is unreachable: {err}", file=sys.stderr)
+    if service.enforce_expiry(sessions):
+        sessions = service.list(host) if host else service.list_all()[0]
     return sessions
 
 
 def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     now = _now()
-    sessions = _sessions(ctx, args.host)
     wanted = parse_state(args.status) if args.status else None
+    sessions = _sessions(ctx, args.host)
     shown = [
         s for s in sessions
         if (args.all or wanted or s.state in LISTED_BY_DEFAULT)
@@ -503,13 +501,9 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
             print(f"warning: host {name}: {exc}", file=sys.stderr)
             continue
         sessions = [s for s in service.list(name) if s.status == "running"]
-        samples: dict[str, Any] = {}
-        threads = [threading.Thread(target=lambda s=s: samples.__setitem__(s.id, sample_once(service, s)))
-                   for s in sessions]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(max_workers=8) as pool:  # each sample waits ~1 s for CPU figures
+            samples = dict(zip([s.id for s in sessions], pool.map(lambda s: sample_once(service, s), sessions),
+                               strict=True))
         report.append({
             "host": name, "engine": info.engine_version, "cpus": info.cpus,
             "memory_gb": round(info.memory_gb, 1), "active": sum(1 for s in sessions if s.active),
@@ -579,8 +573,10 @@ def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
     else:
         if not args.key or args.value is None:
             raise ValidationError("config set needs a KEY and a VALUE", "e.g. canfar-desktop config set session_limit 4")
-        if args.key not in data or args.key in ("schema_version", "hosts", "last_choices"):
-            raise ValidationError(f"{args.key!r} cannot be set here", f"settable: {', '.join(k for k in data if k not in ('schema_version', 'hosts', 'last_choices'))}")
+        fixed = ("schema_version", "hosts", "last_choices")
+        if args.key not in data or args.key in fixed:
+            settable = ", ".join(k for k in data if k not in fixed)
+            raise ValidationError(f"{args.key!r} cannot be set here", f"settable: {settable}")
         try:
             value = json.loads(args.value)
         except ValueError:

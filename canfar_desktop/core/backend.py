@@ -74,7 +74,7 @@ def engine_error(exc: Exception, where: str) -> CanfarError:
             f"TLS verification with {where} failed ({_first_line(text)})",
             "check the CA, client certificate and key configured for this host",
         )
-    if "Authentication failed" in text or "auth" in text.lower() and "ssh" in where:
+    if "Authentication failed" in text or ("auth" in text.lower() and "ssh" in where):
         return EngineUnavailable(
             f"SSH authentication to {where} failed", "check your SSH key and ~/.ssh/config for this host"
         )
@@ -112,7 +112,7 @@ class DockerHost:
             if self._client is not None:
                 try:
                     self._client.close()
-                except Exception:  # noqa: BLE001 - closing a dead connection may fail in many ways
+                except Exception:
                     pass
             self._client = None
             self._info = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .plan import L_ID
@@ -30,8 +30,8 @@ def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
     actor = raw.get("Actor") or {}
     attrs = actor.get("Attributes") or {}
     nanos = raw.get("timeNano")
-    when = (datetime.fromtimestamp(int(nanos) / 1e9, timezone.utc) if nanos
-            else datetime.fromtimestamp(int(raw.get("time", 0)), timezone.utc))
+    when = (datetime.fromtimestamp(int(nanos) / 1e9, UTC) if nanos
+            else datetime.fromtimestamp(int(raw.get("time", 0)), UTC))
     detail = ""
     if action == "die":
         detail = f"exit code {attrs.get('exitCode', '?')}"

@@ -35,8 +35,10 @@ FINAL = frozenset({State.TERMINATED, State.FAILED, State.EXPIRED})
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.LAUNCHING: frozenset({State.RUNNING, State.FAILED, State.TERMINATING, State.EXPIRED, State.TERMINATED}),
-    State.RUNNING: frozenset({State.SUSPENDED, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED, State.LAUNCHING}),
-    State.SUSPENDED: frozenset({State.RUNNING, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED, State.LAUNCHING}),
+    State.RUNNING: frozenset({State.SUSPENDED, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED,
+                              State.LAUNCHING}),
+    State.SUSPENDED: frozenset({State.RUNNING, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED,
+                                State.LAUNCHING}),
     State.TERMINATING: frozenset({State.TERMINATED}),
     State.TERMINATED: frozenset({State.LAUNCHING, State.TERMINATING}),
     State.FAILED: frozenset({State.LAUNCHING, State.TERMINATING}),

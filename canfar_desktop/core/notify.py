@@ -67,15 +67,18 @@ def due_notices(previous: dict[str, State], sessions: Iterable[Session], now: da
                                   "warning", can_renew=True))
         left = s.time_left(now)
         if s.state in ACTIVE and left is not None:
-            for minutes in steps:
-                marker = f"{key}/expiring-{minutes}"
-                if left > minutes * 60:
-                    given.discard(marker)  # renewed: may warn again later
-                elif left > 0 and marker not in given and not any(
-                        f"{key}/expiring-{m}" in given for m in steps if m < minutes):
+            crossed = [m for m in steps if left <= m * 60]
+            for m in steps:
+                if m not in crossed:
+                    given.discard(f"{key}/expiring-{m}")  # renewed: may warn again later
+            if crossed and left > 0:
+                nearest = min(crossed)
+                marker = f"{key}/expiring-{nearest}"
+                if marker not in given:
                     notices.append(Notice(marker, s.id, s.host, f"{s.name} expires in {_minutes(left)}",
                                           f"session {s.name} ({s.kind}) will be stopped in {_minutes(left)}",
                                           "warning", can_renew=True))
+                given.update(f"{key}/expiring-{m}" for m in crossed if m != nearest)
         previous[key] = s.state
     fresh = [n for n in notices if n.key not in given]
     given.update(n.key for n in fresh)

@@ -163,7 +163,7 @@ def build_plan(
         L_IMAGE: req.image,
     }
     ram_bytes = int(ram_gb * 1024**3) if ram_gb is not None else None
-    reservation = int(req.resources.ram_gb * 1024**3) if req.resources.mode == "fixed" else int(4 * 1024**3)
+    reservation = int(req.resources.ram_gb * 1024**3) if req.resources.mode == "fixed" else (4 * 1024**3)
     if ram_bytes is not None:
         reservation = min(reservation, ram_bytes)
     gpus: list[dict[str, object]] = []

@@ -5,18 +5,28 @@ Every method blocks (the Docker SDK does); the app calls them from worker thread
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import plan as P
 from .backend import DockerHost, ProgressFn
-from .errors import CanfarError, EngineUnavailable, ImageError, LaunchError, LimitError, NotFound, StateError, ValidationError
+from .errors import (
+    CanfarError,
+    EngineUnavailable,
+    ImageError,
+    LaunchError,
+    LimitError,
+    NotFound,
+    StateError,
+    ValidationError,
+)
 from .events import EngineEvent, parse_event
 from .hosts import is_remote, make_host
 from .kinds import KINDS, get_kind
@@ -24,7 +34,7 @@ from .ledger import Ledger
 from .lifecycle import ACTIVE, Facts, State, derive_state
 from .probe import established_connections, http_ready
 from .session import Session, from_summary, with_inspect
-from .settings import AppPaths, HostConfig, Settings
+from .settings import AppPaths, HostConfig, Resources, Settings
 from .validation import normalize_image, parse_env, validate_name, validate_resources
 
 Clock = Callable[[], datetime]
@@ -33,7 +43,7 @@ ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ class SessionService:
                 self._hosts[cfg.name] = make_host(cfg)
             return self._hosts[cfg.name]
 
-    def host_names(self) -> list[str]:
+    def host_names(self) -> builtins.list[str]:
         return [h.name for h in self.settings.hosts]
 
     def host_status(self, name: str) -> HostStatus:
@@ -86,17 +96,19 @@ class SessionService:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def list(self, host: str | None = None, probe: bool = True) -> list[Session]:
-        """Sessions on one host, newest first, each with its derived state."""
+    def list(self, host: str | None = None, probe: bool = True, all_users: bool = False) -> builtins.list[Session]:
+        """This user's sessions on one host (everyone's with all_users), newest first, with derived states."""
         dh = self.host(host)
         sessions = [from_summary(dh.name, s) for s in dh.summaries()]
+        if not all_users:
+            sessions = [s for s in sessions if s.owner == self.settings.user]
         renewals = self.ledger.entries(dh.name)
         result = [self._complete(dh, s, renewals.get(s.id, {}), probe) for s in sessions if s.id]
-        result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+        result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=UTC), reverse=True)
         return result
 
-    def list_all(self, probe: bool = True) -> tuple[list[Session], dict[str, CanfarError]]:
-        sessions: list[Session] = []
+    def list_all(self, probe: bool = True) -> tuple[builtins.list[Session], dict[str, CanfarError]]:
+        sessions: builtins.list[Session] = []
         errors: dict[str, CanfarError] = {}
         for name in self.host_names():
             try:
@@ -210,7 +222,7 @@ class SessionService:
         )
 
     def validate(self, kind_name: str, image: str, name: str, env: Iterable[str] = (),
-                 resources: P.Resources | None = None, host: str | None = None) -> P.LaunchRequest:
+                 resources: Resources | None = None, host: str | None = None) -> P.LaunchRequest:
         """Check everything a launch needs before anything is created."""
         kind = get_kind(kind_name)
         validate_name(name)
@@ -380,7 +392,7 @@ class SessionService:
         passwd = (dh.read_file(container_id, "/etc/passwd") or b"").decode(errors="replace")
         group = (dh.read_file(container_id, "/etc/group") or b"").decode(errors="replace")
         shell = "/bin/sh"
-        kept: list[str] = []
+        kept: builtins.list[str] = []
         for line in passwd.splitlines():
             fields = line.split(":")
             if len(fields) >= 7 and fields[0] == "root" and fields[6]:
@@ -426,7 +438,7 @@ class SessionService:
         return s.with_state(State.TERMINATED, "deleted")
 
     def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
-              host: str | None = None) -> list[Session]:
+              host: str | None = None) -> builtins.list[Session]:
         """Delete sessions whose name starts with prefix, optionally of one kind and in one state."""
         if kind:
             get_kind(kind)
@@ -453,7 +465,7 @@ class SessionService:
         addr, port = self.endpoint(s)
         return f"http://{addr}:{port}{s.url_path()}"
 
-    def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
+    def enforce_expiry(self, sessions: Iterable[Session]) -> builtins.list[Session]:
         """Stop running sessions whose expiry has passed; they then show Expired."""
         stopped = []
         for s in sessions:
@@ -468,14 +480,14 @@ class SessionService:
     def redact(self, text: str, s: Session) -> str:
         return text.replace(s.secret, "********") if s.secret else text
 
-    def tail_logs(self, s: Session, lines: int = 50) -> list[str]:
+    def tail_logs(self, s: Session, lines: int = 50) -> builtins.list[str]:
         if not s.secret:
             s = self.get(s.id, s.host)
         raw = self.host(s.host).logs(s.container_id, tail=lines)
         text = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
         return [self.redact(line, s) for line in text.splitlines()]
 
-    def events_of(self, s: Session) -> list[EngineEvent]:
+    def events_of(self, s: Session) -> builtins.list[EngineEvent]:
         """The engine's recorded events for a session, oldest first."""
         since = (s.created or self.clock()) - timedelta(seconds=5)
         raw = self.host(s.host).events(since=since.timestamp(), until=self.clock().timestamp() + 1,
@@ -491,4 +503,4 @@ def image_for(service: SessionService, kind: str, image: str | None, host: str |
     return normalize_image(image) if image else service.default_image(kind, host)
 
 
-__all__ = ["SessionService", "HostStatus", "image_for", "utcnow", "EngineUnavailable", "ImageError"]
+__all__ = ["EngineUnavailable", "HostStatus", "ImageError", "SessionService", "image_for", "utcnow"]

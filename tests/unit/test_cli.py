@@ -1,0 +1,72 @@
+"""CLI parsing and its promise: every failure is one line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from canfar_desktop import cli
+
+
+def test_verbs_route_to_cli_and_nothing_opens_the_app() -> None:
+    assert cli.is_cli_invocation(["ps"]) and cli.is_cli_invocation(["--version"])
+    assert not cli.is_cli_invocation([]) and not cli.is_cli_invocation(["--self-test"])
+
+
+def test_ps_flags() -> None:
+    args = cli.build_parser().parse_args(["list", "-a", "-q", "-k", "notebook", "-s", "Running", "-o", "json"])
+    assert (args.verb, args.all, args.quiet, args.kind, args.status, args.output) == (
+        "list", True, True, "notebook", "Running", "json")
+
+
+def test_create_flags() -> None:
+    args = cli.build_parser().parse_args(
+        ["create", "notebook", "skaha/astroml", "-n", "x", "-c", "2", "-m", "8", "-g", "1", "-e", "A=1", "-e", "B=2",
+         "--dry-run", "--wait", "-o", "json"])
+    assert args.kind == "notebook" and args.image == "skaha/astroml" and args.name == "x"
+    assert args.cpu == 2 and args.memory == "8" and args.gpu == 1 and args.env == ["A=1", "B=2"]
+    assert args.dry_run and args.wait and args.output == "json"
+
+
+def test_command_after_double_dash_is_kept_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake(ctx: object, args: object) -> int:
+        seen["cmd"] = args.cmd  # type: ignore[attr-defined]
+        seen["wait"] = args.wait  # type: ignore[attr-defined]
+        return 0
+
+    monkeypatch.setitem(cli.HANDLERS, "create", fake)
+    assert cli.run(["create", "contributed", "img", "--wait", "--", "python3", "-m", "http.server", "--wait"]) == 0
+    assert seen == {"cmd": ["python3", "-m", "http.server", "--wait"], "wait": True}
+
+
+@pytest.mark.parametrize(("argv", "code", "text"), [
+    (["create", "jupyter"], 2, "Unknown session kind 'jupyter'"),
+    (["ps", "-s", "sleeping"], 2, "Unknown session state"),
+    (["config", "set", "session_limit", "0"], 2, "Invalid value for session_limit"),
+    (["config", "get", "nope"], 2, "Unknown setting"),
+    (["hosts", "add", "big", "http://x"], 2, "not a Docker host URL"),
+    (["hosts", "add", "big", "tcp://x:2376"], 2, "need TLS"),
+])
+def test_failures_are_one_line(argv: list[str], code: int, text: str, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    assert cli.run(argv) == code
+    err = capsys.readouterr().err
+    assert text in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_engine_is_one_clear_line(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    assert cli.run(["ps"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Docker is not running at unix:///nonexistent/docker.sock")
+    assert "start" in err and len(err.splitlines()) == 1
+
+
+def test_config_set_and_get(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["config", "set", "session_limit", "4"]) == 0
+    assert cli.run(["config", "get", "session_limit"]) == 0
+    assert capsys.readouterr().out.strip().endswith("4")

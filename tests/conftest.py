@@ -39,7 +39,7 @@ def docker_engine() -> object:
     try:
         client = docker.from_env(timeout=30)
         client.ping()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable engine
         pytest.fail(f"No Docker engine answers ({exc}); run ./scripts/setup.sh (or make test) first", pytrace=False)
     return client
 
@@ -86,7 +86,7 @@ def make_service(tmp_path: Path, paths: AppPaths, docker_engine: object,
                 for s in service.list(name, probe=False):
                     if s.owner == service.settings.user:
                         service.delete(s)
-            except Exception:
+            except Exception:  # noqa: BLE001 - cleanup must not hide the test failure
                 pass
 
 

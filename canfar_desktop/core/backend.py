@@ -112,7 +112,7 @@ class DockerHost:
             if self._client is not None:
                 try:
                     self._client.close()
-                except Exception:
+                except Exception:  # noqa: BLE001 - closing a dead connection can fail in many ways
                     pass
             self._client = None
             self._info = None

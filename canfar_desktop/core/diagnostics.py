@@ -313,7 +313,7 @@ def two_samples(service: Any, s: Session, gap_reads: int = 2) -> tuple[Sample, S
         stream.close() if hasattr(stream, "close") else None
     except (CanfarError, StopIteration):
         return None
-    except Exception:
+    except Exception:  # noqa: BLE001 - the container may vanish mid-stream
         return None
     a, b = parse_stats(first), parse_stats(second, first)
     seconds = 1.0

@@ -74,7 +74,7 @@ def sample_once(service: Any, session: Any) -> Sample | None:
         raw = service.host(session.host).stats(session.container_id, stream=False)
     except CanfarError:
         return None
-    except Exception:
+    except Exception:  # noqa: BLE001 - the container may vanish mid-call
         return None
     if not raw or not raw.get("read") or raw.get("read", "").startswith("0001"):
         return None

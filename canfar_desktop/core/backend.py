@@ -222,6 +222,17 @@ class DockerHost:
                 ) from None
             raise LaunchError(f"The session could not start: {_first_line(text)}", "run canfar-desktop doctor") from None
 
+    def keep_running(self, container_id: str) -> None:
+        """Ask the engine to bring the container back after an engine restart (or a crash)."""
+        try:
+            self.call(lambda c: c.api.update_container(container_id, restart_policy={"Name": "unless-stopped"}))
+        except docker.errors.APIError:
+            pass
+
+    def volumes(self, prefix: str) -> list[str]:
+        data = self.call(lambda c: c.api.volumes())
+        return [str(v["Name"]) for v in (data.get("Volumes") or []) if str(v.get("Name", "")).startswith(prefix)]
+
     def stop(self, container_id: str, timeout: int = 10) -> None:
         try:
             self.call(lambda c: c.api.stop(container_id, timeout=timeout))
@@ -358,3 +369,6 @@ class DockerHost:
             self.call(lambda c: c.api.remove_volume(name, force=True))
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"The engine could not remove volume {name}: {_first_line(str(exc))}",
+                              "delete the session that uses it first") from None

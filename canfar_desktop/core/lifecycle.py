@@ -80,6 +80,11 @@ class Facts:
     was_opened: bool = False  # a viewer has been attached to this session before
     memory_limit: int | None = None  # bytes
     last_log: str = ""
+    created: datetime | None = None  # when the launch began
+
+
+# A container still only "created" this long after its launch began was abandoned mid-launch.
+INTERRUPTED_AFTER_S = 120
 
 
 def human_bytes(value: float) -> str:
@@ -103,6 +108,8 @@ def derive_state(f: Facts, now: datetime) -> tuple[State, str]:
     if f.status == "created":
         if f.error:
             return State.FAILED, f"could not start: {f.error}"
+        if f.created is not None and (now - f.created).total_seconds() > INTERRUPTED_AFTER_S:
+            return State.FAILED, "the launch was interrupted before the session started"
         return State.LAUNCHING, "starting"
     if f.expiry is not None and now >= f.expiry:
         return State.EXPIRED, f"expired at {_stamp(f.expiry)}; stopping"

@@ -31,7 +31,7 @@ from .events import EngineEvent, parse_event
 from .hosts import is_remote, make_host
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
-from .lifecycle import ACTIVE, Facts, State, derive_state
+from .lifecycle import ACTIVE, INTERRUPTED_AFTER_S, Facts, State, derive_state
 from .probe import established_connections, http_ready
 from .session import Session, from_summary, with_inspect
 from .settings import AppPaths, HostConfig, Resources, Settings
@@ -76,6 +76,16 @@ class SessionService:
             if cfg.name not in self._hosts:
                 self._hosts[cfg.name] = make_host(cfg)
             return self._hosts[cfg.name]
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use new settings (from the app's settings dialog); hosts whose configuration changed reconnect."""
+        with self._lock:
+            old = {h.name: h for h in self.settings.hosts}
+            new = {h.name: h for h in settings.hosts}
+            for name in builtins.list(self._hosts):
+                if old.get(name) != new.get(name):
+                    self._hosts.pop(name).reset()
+            self.settings = settings
 
     def host_names(self) -> builtins.list[str]:
         return [h.name for h in self.settings.hosts]
@@ -139,7 +149,7 @@ class SessionService:
             if not ready and probe and s.host_port is not None:
                 ready = self._probe(s)
                 if ready:
-                    self._ready.add(s.container_id)
+                    self._mark_ready(dh, s.container_id)
             if s.host_port is not None:
                 viewers = established_connections(s.host_port)
         else:
@@ -156,6 +166,7 @@ class SessionService:
             was_opened=bool(entry.get("opened")),
             memory_limit=s.memory_limit,
             last_log=last_log,
+            created=s.created,
         )
         state, reason = derive_state(facts, self.clock())
         return s.with_state(state, reason)
@@ -167,6 +178,16 @@ class SessionService:
 
         ctx = LaunchContext(session_id=s.id, user=s.owner, secret="", threads=1)
         return http_ready(addr, port, kind.probe(ctx), timeout=1.0)
+
+    def _mark_ready(self, dh: DockerHost, container_id: str) -> None:
+        """Remember a session answered; from then on the engine restarts it after an engine restart.
+
+        Before it is first ready a session has no restart policy, so a process that exits at
+        start-up shows Failed with its reason instead of restarting in a loop.
+        """
+        if container_id not in self._ready:
+            self._ready.add(container_id)
+            dh.keep_running(container_id)
 
     def forget_readiness(self, container_id: str) -> None:
         """Called when the engine reports the container died or restarted."""
@@ -306,7 +327,7 @@ class SessionService:
                     "see its logs (canfar-desktop logs " + session.id + ")" + (f"; last output: {logs[-1]}" if logs else ""),
                 )
             if current.status == "running" and current.host_port and self._probe(current):
-                self._ready.add(current.container_id)
+                self._mark_ready(dh, current.container_id)
                 return self.get(session.id, session.host)
             if time.monotonic() > deadline:
                 raise LaunchError(
@@ -449,6 +470,39 @@ class SessionService:
         for s in chosen:
             self.delete(s)
         return chosen
+
+    def cleanup_orphans(self, host: str | None = None, grace_s: float = INTERRUPTED_AFTER_S) -> builtins.list[str]:
+        """Remove what an interrupted launch left behind (an app killed mid-launch, a crash).
+
+        That is: containers that never started long after their launch began, scratch folders and
+        scratch volumes without a session. Returns what was removed; /arc is never touched.
+        """
+        dh = self.host(host)
+        removed: builtins.list[str] = []
+        sessions = self.list(dh.name, probe=False)
+        for s in sessions:
+            if s.status == "created" and s.reason.startswith("the launch was interrupted"):
+                self.delete(s)
+                removed.append(f"container {s.container_name}")
+        known = {s.id for s in self.list(dh.name, probe=False, all_users=True)}
+        now = time.time()
+        if not is_remote(self.host_config(dh.name)) and self.paths.scratch_dir.is_dir():
+            for folder in self.paths.scratch_dir.iterdir():
+                try:
+                    young = now - folder.stat().st_mtime < grace_s
+                except OSError:
+                    continue
+                if folder.is_dir() and folder.name not in known and not young:
+                    self._remove_scratch_dir(str(folder))
+                    removed.append(f"scratch folder {folder}")
+        for volume in dh.volumes("canfar-scratch-"):
+            if volume.removeprefix("canfar-scratch-") not in known:
+                try:
+                    dh.remove_volume(volume)
+                    removed.append(f"scratch volume {volume}")
+                except CanfarError:
+                    pass  # still in use by a container being created right now
+        return removed
 
     def mark_opened(self, s: Session) -> None:
         self.ledger.update(s.host, s.id, opened=True)

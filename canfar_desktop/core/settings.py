@@ -172,13 +172,13 @@ def load_settings(paths: AppPaths) -> tuple[Settings, str | None]:
     """Read the settings; a corrupt file is moved aside and reported, defaults are used instead."""
     path = paths.settings_file
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Settings(), None
     except OSError as exc:
         return Settings(), f"Could not read {path} ({exc.strerror}); using default settings"
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         return Settings.model_validate(_migrate(data)), None

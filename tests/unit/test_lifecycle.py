@@ -17,6 +17,8 @@ CASES = [
     # (facts, expected state, a word the reason must contain)
     (Facts("created"), State.LAUNCHING, "starting"),
     (Facts("created", error="port is already allocated"), State.FAILED, "port is already allocated"),
+    (Facts("created", created=NOW - timedelta(seconds=30)), State.LAUNCHING, "starting"),
+    (Facts("created", created=NOW - timedelta(minutes=5)), State.FAILED, "launch was interrupted"),
     (Facts("running", ready=None, expiry=LATER), State.LAUNCHING, "waiting"),
     (Facts("running", ready=False, expiry=LATER), State.LAUNCHING, "waiting"),
     (Facts("running", ready=True, expiry=LATER), State.RUNNING, ""),

@@ -60,7 +60,7 @@ def test_killed_mid_launch_leaves_nothing_orphaned(make_service: Callable[..., S
             assert wait_for(lambda s=s: service.get(s.id).state == State.RUNNING, 30, f"{s.name} Running")
     # An interrupted launch (created, never started) is cleaned up, as are scratch leftovers.
     removed = service.cleanup_orphans(grace_s=0)
-    service.list()  # noqa: B018 - a second listing must not fail on what was removed
+    service.list()
     known = {s.id for s in service.list(all_users=True)}
     leftovers = [p.name for p in paths.scratch_dir.iterdir()] if paths.scratch_dir.exists() else []
     assert set(leftovers) <= known, f"orphaned scratch folders: {set(leftovers) - known} (removed: {removed})"

@@ -1,0 +1,304 @@
+"""Session tabs: each session top-level in its own QWebEngineView with its own persistent profile.
+
+This module imports QtWebEngine, so the window imports it only when the first tab opens.
+The URL carries the session's secret: it is never logged, and copying it warns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWebEngineCore import (
+    QWebEngineDownloadRequest,
+    QWebEnginePage,
+    QWebEnginePermission,
+    QWebEngineProfile,
+    QWebEngineSettings,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.lifecycle import State
+from ..core.session import Session
+from . import icons
+
+log = logging.getLogger(__name__)
+
+ZOOM_STEPS = (0.5, 0.67, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+OPENABLE = (State.RUNNING, State.SUSPENDED)
+
+
+def make_profile(profiles_dir: Path, session_id: str) -> QWebEngineProfile:
+    """A disk-backed profile for one session: its cookies and storage never meet another session's."""
+    folder = profiles_dir / session_id
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = QWebEngineProfile(f"canfar-{session_id}")
+    profile.setPersistentStoragePath(str(folder))
+    profile.setCachePath(str(folder / "cache"))
+    profile.setDownloadPath(str(Path.home() / "Downloads"))
+    return profile
+
+
+def same_origin(a: QUrl, b: QUrl) -> bool:
+    return (a.scheme(), a.host(), a.port()) == (b.scheme(), b.host(), b.port())
+
+
+class SessionPage(QWebEnginePage):
+    """A page that turns window.open into a new tab and grants clipboard access to its own session."""
+
+    def __init__(self, profile: QWebEngineProfile, origin: QUrl, popup: Callable[[], QWebEnginePage | None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(profile, parent)
+        self._origin = origin
+        self._popup = popup
+        for attr in (QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard,
+                     QWebEngineSettings.WebAttribute.JavascriptCanPaste):
+            self.settings().setAttribute(attr, True)
+        self.permissionRequested.connect(self._permission)
+
+    def createWindow(self, _kind: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:  # noqa: N802 - Qt API
+        return self._popup()
+
+    def _permission(self, permission: QWebEnginePermission) -> None:
+        kind = permission.permissionType()
+        if kind == QWebEnginePermission.PermissionType.ClipboardReadWrite and same_origin(permission.origin(),
+                                                                                          self._origin):
+            permission.grant()
+        else:
+            permission.deny()
+
+
+class StoppedPanel(QFrame):
+    """What a tab shows once its session has stopped, instead of a browser error page."""
+
+    renew_clicked = Signal()
+    close_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stopped")
+        self.picture = QLabel()
+        self.picture.setPixmap(icons.icon("warning", "#b7791f").pixmap(56, 56))
+        self.title = QLabel()
+        self.title.setObjectName("emptyTitle")
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setObjectName("muted")
+        self.renew_button = QPushButton(icons.icon("renew", "#ffffff"), "Renew and restart")
+        self.renew_button.setObjectName("primary")
+        self.renew_button.setAccessibleName("Renew the session")
+        self.renew_button.clicked.connect(self.renew_clicked)
+        self.close_button = QPushButton(icons.icon("close"), "Close tab")
+        self.close_button.setAccessibleName("Close this tab")
+        self.close_button.clicked.connect(self.close_clicked)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.renew_button)
+        buttons.addWidget(self.close_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for widget in (self.picture, self.title, self.reason):
+            widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(widget)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+
+    def show_state(self, name: str, state: State, reason: str) -> None:
+        if state == State.LAUNCHING:
+            self.title.setText(f"“{name}” is starting again")
+        else:
+            self.title.setText(f"“{name}” has stopped: {state.value}")
+        self.reason.setText(reason or "")
+        self.renew_button.setVisible(state == State.EXPIRED)
+        self.setAccessibleName(self.title.text())
+
+
+class SessionTab(QWidget):
+    """One session (or a window it opened) in a web view, with zoom, reload and link tools."""
+
+    close_requested = Signal(object)
+    renew_requested = Signal(object)
+    popup_opened = Signal(object)
+    message = Signal(str, str, str)  # text, hint, level
+
+    def __init__(self, session: Session, url: str, profile: QWebEngineProfile,
+                 owns_profile: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.session_url = url  # carries the secret: never log it
+        self.profile = profile
+        self.owns_profile = owns_profile
+        self.stopped = False
+        self.popups: list[SessionTab] = []
+        if owns_profile:
+            profile.downloadRequested.connect(self._download)
+
+        self.view = QWebEngineView()
+        self.view.setAccessibleName(f"{session.kind} session {session.name}")
+        self.page = SessionPage(profile, QUrl(url), self._new_popup, self.view)
+        self.view.setPage(self.page)
+        self.page.titleChanged.connect(self._title_changed)
+
+        self.toolbar = QToolBar()
+        self.toolbar.setIconSize(QSize(18, 18))
+        self.toolbar.setAccessibleName("Tab tools")
+        self._action("zoom-out", "Zoom out", self.zoom_out)
+        self._action("zoom-in", "Zoom in", self.zoom_in)
+        self.zoom_label = QPushButton("100 %")
+        self.zoom_label.setFlat(True)
+        self.zoom_label.setToolTip("Reset zoom")
+        self.zoom_label.setAccessibleName("Reset zoom")
+        self.zoom_label.clicked.connect(self.zoom_reset)
+        self.toolbar.addWidget(self.zoom_label)
+        self._action("reload", "Reload the page", self.view.reload)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self._action("external", "Open in the system browser", self.open_external)
+        self._action("copy", "Copy the session URL (it contains the session's secret)", self.copy_url)
+
+        self.stopped_panel = StoppedPanel()
+        self.stopped_panel.renew_clicked.connect(lambda: self.renew_requested.emit(self.session))
+        self.stopped_panel.close_clicked.connect(lambda: self.close_requested.emit(self))
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.stopped_panel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.stack, 1)
+        self.setFocusProxy(self.view)
+
+    def _action(self, name: str, text: str, slot: Callable[[], Any]) -> None:
+        act = self.toolbar.addAction(icons.icon(name), text)
+        act.setToolTip(text)
+        act.triggered.connect(slot)
+        button = self.toolbar.widgetForAction(act)
+        if button is not None:
+            button.setAccessibleName(text)
+
+    # --- identity -----------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        return self.session.id
+
+    @property
+    def kind(self) -> str:
+        return self.session.kind
+
+    @property
+    def is_popup(self) -> bool:
+        return not self.owns_profile
+
+    def title(self) -> str:
+        return self.session.name if not self.is_popup else (self.page.title() or "window")[:40]
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def load(self, url: str | None = None) -> None:
+        self.stack.setCurrentWidget(self.view)
+        self.view.setUrl(QUrl(url or self.session_url))
+
+    def run_js(self, script: str, callback: Callable[[Any], None]) -> None:
+        self.page.runJavaScript(script, 0, callback)
+
+    def _new_popup(self) -> QWebEnginePage | None:
+        tab = SessionTab(self.session, self.session_url, self.profile, owns_profile=False)
+        self.popups.append(tab)
+        self.popup_opened.emit(tab)
+        return tab.page
+
+    def _title_changed(self, _title: str) -> None:
+        if self.is_popup:
+            self.popup_opened.emit(self)  # the window updates the tab text
+
+    def _download(self, download: QWebEngineDownloadRequest) -> None:
+        suggested = str(Path(download.downloadDirectory()) / download.downloadFileName())
+        target, _ = QFileDialog.getSaveFileName(self, "Save download", suggested)
+        if not target:
+            download.cancel()
+            return
+        download.setDownloadDirectory(str(Path(target).parent))
+        download.setDownloadFileName(Path(target).name)
+        download.accept()
+        self.message.emit(f"Downloading {Path(target).name}", f"saving to {Path(target).parent}", "info")
+
+    # --- tools --------------------------------------------------------------------------------
+
+    def zoom_in(self) -> None:
+        self._zoom(+1)
+
+    def zoom_out(self) -> None:
+        self._zoom(-1)
+
+    def zoom_reset(self) -> None:
+        self.view.setZoomFactor(1.0)
+        self.zoom_label.setText("100 %")
+
+    def _zoom(self, step: int) -> None:
+        current = self.view.zoomFactor()
+        index = min(range(len(ZOOM_STEPS)), key=lambda i: abs(ZOOM_STEPS[i] - current))
+        factor = ZOOM_STEPS[max(0, min(len(ZOOM_STEPS) - 1, index + step))]
+        self.view.setZoomFactor(factor)
+        self.zoom_label.setText(f"{factor * 100:.0f} %")
+
+    def open_external(self) -> None:
+        url = self.view.url() if self.is_popup else QUrl(self.session_url)
+        if not QDesktopServices.openUrl(url):
+            self.message.emit("No system browser could be started", "copy the URL instead", "warning")
+
+    def copy_url(self) -> None:
+        QGuiApplication.clipboard().setText(self.session_url if not self.is_popup else self.view.url().toString())
+        self.message.emit("Session URL copied",
+                          "it contains this session's secret: anyone who has it can use the session, "
+                          "so do not share or paste it in public places", "warning")
+
+    # --- following the session ----------------------------------------------------------------
+
+    def update_session(self, s: Session | None) -> None:
+        """Show the stopped panel when the session is no longer openable; reload when it is back."""
+        if s is None:
+            s = self.session.with_state(State.TERMINATED, "deleted")
+        self.session = s
+        if s.state in OPENABLE:
+            if self.stopped:
+                self.stopped = False
+                self.load()
+            return
+        if s.state == State.LAUNCHING and not self.stopped:
+            return  # still starting (or restarting briefly): leave the page alone
+        if not self.stopped:
+            self.stopped = True
+            self.view.stop()
+        self.stopped_panel.show_state(s.name, s.state, s.reason)
+        self.stack.setCurrentWidget(self.stopped_panel)
+
+    def dispose(self) -> None:
+        """Free the page before its profile (QtWebEngine requires that order), closing connections."""
+        for popup in self.popups:
+            popup.dispose()
+        self.popups.clear()
+        self.view.stop()
+        self.page.deleteLater()
+        self.view.deleteLater()
+        if self.owns_profile:
+            self.profile.deleteLater()
+        self.deleteLater()

@@ -1,0 +1,222 @@
+"""Session cards: what a session is, how it is doing, and its actions, readable at a glance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import CanfarError
+from ..core.kinds import KINDS
+from ..core.lifecycle import State
+from ..core.session import Session
+from ..core.settings import Resources
+from . import icons
+from .theme import STATE_COLOURS
+from .widgets import ElidedLabel, duration
+
+
+@dataclass
+class PendingLaunch:
+    """A launch started from the dialog, shown as a card until the session is Running (or failed)."""
+
+    key: str
+    kind: str
+    name: str
+    image: str
+    resources: Resources
+    host: str
+    stage: str = "checking"
+    fraction: float | None = None
+    session_id: str = ""
+    error: CanfarError | None = None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def describe(resources: Resources) -> str:
+    text = f"{resources.cores:g} cores · {resources.ram_gb:g} GB" if resources.mode == "fixed" else "flexible"
+    return text + (f" · {resources.gpus} GPU" if resources.gpus else "")
+
+
+def stage_text(stage: str, fraction: float | None) -> str:
+    if stage.startswith("pulling") and fraction is not None:
+        return f"{stage} ({fraction * 100:.0f} %)"
+    return stage
+
+
+class SessionCard(QFrame):
+    """One session (or one launch in progress): kind and name, state badge, facts, actions."""
+
+    open_requested = Signal(object)
+    renew_requested = Signal(object)
+    delete_requested = Signal(object)
+    logs_requested = Signal(object)
+    events_requested = Signal(object)
+    dismiss_requested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.session: Session | None = None
+        self.pending: PendingLaunch | None = None
+
+        self.kind_icon = QLabel()
+        self.kind_icon.setFixedSize(28, 28)
+        self.title = ElidedLabel()
+        self.title.setObjectName("cardTitle")
+        self.badge = QLabel()
+        self.badge.setObjectName("badge")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        top.addWidget(self.kind_icon)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.badge)
+
+        self.reason = ElidedLabel()
+        self.reason.setObjectName("cardReason")
+        self.progress = QProgressBar()
+        self.progress.setMaximumHeight(6)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Launch progress")
+        self.image = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+        self.image.setObjectName("cardImage")
+        small = self.image.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        self.image.setFont(small)
+        self.meta = ElidedLabel()
+        self.meta.setObjectName("cardMeta")
+
+        self.open_button = QPushButton(icons.icon("open", "#ffffff"), "Open")
+        self.open_button.setObjectName("primary")
+        self.open_button.setToolTip("Open the session in a tab")
+        self.open_button.setAccessibleName("Open session")
+        self.open_button.clicked.connect(lambda: self.open_requested.emit(self.session))
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setToolTip("Remove this failed launch from the dashboard")
+        self.dismiss_button.setAccessibleName("Dismiss failed launch")
+        self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(self.pending))
+        self.renew_button = self._tool("renew", "Renew: extend the session's lifetime", "Renew session",
+                                       self.renew_requested)
+        self.logs_button = self._tool("logs", "Logs: the session's last output", "Show logs", self.logs_requested)
+        self.events_button = self._tool("events", "Events: what the engine did with this session", "Show events",
+                                        self.events_requested)
+        self.delete_button = self._tool("delete", "Delete: stop and remove the session (/arc is kept)",
+                                        "Delete session", self.delete_requested)
+        actions = QHBoxLayout()
+        actions.setSpacing(4)
+        actions.addWidget(self.open_button)
+        actions.addWidget(self.dismiss_button)
+        actions.addStretch(1)
+        for button in (self.renew_button, self.logs_button, self.events_button, self.delete_button):
+            actions.addWidget(button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 10)
+        layout.setSpacing(5)
+        layout.addLayout(top)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.image)
+        layout.addWidget(self.meta)
+        layout.addSpacing(4)
+        layout.addLayout(actions)
+
+    def _tool(self, name: str, tip: str, accessible: str, signal: Signal) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(icons.icon(name))
+        button.setIconSize(QSize(18, 18))
+        button.setAutoRaise(True)
+        button.setToolTip(tip)
+        button.setAccessibleName(accessible)
+        button.clicked.connect(lambda: signal.emit(self.session))
+        return button
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def show_session(self, s: Session, pending: PendingLaunch | None = None, now: datetime | None = None) -> None:
+        self.session, self.pending = s, pending
+        now = now or datetime.now(UTC)
+        reason = s.reason
+        if s.state == State.LAUNCHING and pending is not None:
+            reason = stage_text(pending.stage, pending.fraction)
+        self._head(s.kind, s.name, s.state, reason)
+        self.image.setText(s.image)
+        parts = [s.describe_resources()]
+        if s.created:
+            parts.append(f"started {duration((now - s.created).total_seconds())} ago")
+        left = s.time_left(now)
+        if left is not None and s.active:
+            parts.append(f"{duration(left)} left")
+        self.meta.setText(" · ".join(parts))
+        self.progress.setVisible(s.state == State.LAUNCHING)
+        self._progress(pending.fraction if pending else None)
+        self.open_button.setVisible(True)
+        self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED))
+        self.dismiss_button.setVisible(False)
+        self.renew_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED))
+        for button in (self.logs_button, self.events_button, self.delete_button):
+            button.setVisible(True)
+            button.setEnabled(s.state != State.TERMINATING)
+        self.renew_button.setVisible(True)
+        self.setAccessibleName(f"{KINDS[s.kind].title if s.kind in KINDS else s.kind} session {s.name}, {s.state.value}")
+
+    def show_pending(self, p: PendingLaunch) -> None:
+        self.session, self.pending = None, p
+        failed = p.error is not None
+        if failed and p.error is not None:
+            reason = p.error.message + (f" — {p.error.hint}" if p.error.hint else "")
+        else:
+            reason = stage_text(p.stage, p.fraction)
+        self._head(p.kind, p.name, State.FAILED if failed else State.LAUNCHING, reason)
+        self.image.setText(p.image)
+        self.meta.setText(describe(p.resources))
+        self.progress.setVisible(not failed)
+        self._progress(p.fraction)
+        self.open_button.setVisible(False)
+        self.dismiss_button.setVisible(failed)
+        for button in (self.renew_button, self.logs_button, self.events_button, self.delete_button):
+            button.setVisible(False)
+        self.setAccessibleName(f"Launch of {p.name}, {'failed' if failed else p.stage}")
+
+    def _head(self, kind: str, name: str, state: State, reason: str) -> None:
+        self.kind_icon.setPixmap(icons.icon(kind if kind in KINDS else "contributed").pixmap(28, 28))
+        self.kind_icon.setToolTip(KINDS[kind].title if kind in KINDS else kind)
+        self.title.setText(name or "(unnamed)")
+        colour = STATE_COLOURS.get(state, "#718096")
+        self.badge.setText(state.value)
+        self.badge.setStyleSheet(f"background: {colour};")
+        self.badge.setAccessibleName(f"State: {state.value}")
+        self.reason.setText(reason)
+        self.reason.setVisible(bool(reason))
+        emphasis = colour if state in (State.FAILED, State.LAUNCHING) else ""
+        self.reason.setStyleSheet(f"color: {emphasis};" if emphasis else "")
+
+    def _progress(self, fraction: float | None) -> None:
+        if fraction is None:
+            self.progress.setRange(0, 0)  # busy
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(fraction * 100))
+
+    @property
+    def state(self) -> State | None:
+        if self.session is not None:
+            return self.session.state
+        if self.pending is not None:
+            return State.FAILED if self.pending.error else State.LAUNCHING
+        return None

@@ -1,0 +1,194 @@
+"""The dashboard: a grid of session cards that reflows with the width, or an invitation to launch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.session import Session
+from . import icons
+from .cards import PendingLaunch, SessionCard
+
+CARD_MIN_WIDTH = 320
+SPACING = 12
+
+
+class CardGrid(QWidget):
+    """Lays cards out in as many columns as fit; re-lays them when the width changes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cardGrid")
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(SPACING, SPACING, SPACING, SPACING)
+        self._grid.setSpacing(SPACING)
+        self._grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self._cards: list[SessionCard] = []
+        self._columns = 0
+
+    def set_cards(self, cards: list[SessionCard]) -> None:
+        if cards == self._cards:
+            return
+        for card in self._cards:
+            self._grid.removeWidget(card)
+        self._cards = list(cards)
+        self._columns = 0
+        self.relayout()
+
+    def columns_for(self, width: int) -> int:
+        return max(1, (width - SPACING) // (CARD_MIN_WIDTH + SPACING))
+
+    def relayout(self) -> None:
+        columns = self.columns_for(self.width())
+        if columns == self._columns and all(self._grid.indexOf(c) >= 0 for c in self._cards):
+            return
+        self._columns = columns
+        for card in self._cards:
+            self._grid.removeWidget(card)
+        for i in range(self._grid.columnCount()):
+            self._grid.setColumnStretch(i, 0)
+        for index, card in enumerate(self._cards):
+            self._grid.addWidget(card, index // columns, index % columns)
+            card.show()
+        for i in range(columns):
+            self._grid.setColumnStretch(i, 1)
+
+    @property
+    def columns(self) -> int:
+        return self._columns
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.relayout()
+
+
+class Dashboard(QWidget):
+    """Cards for every session of the user, newest first, plus launches in progress."""
+
+    new_session_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dashboard")
+        self.cards: dict[str, SessionCard] = {}  # "host/id" or the pending launch's key
+        self.card_factory = SessionCard
+
+        header = QHBoxLayout()
+        header.setContentsMargins(SPACING + 2, 10, SPACING + 2, 0)
+        title = QLabel("Sessions")
+        title.setObjectName("emptyTitle")
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        self.new_button = QPushButton(icons.icon("add", "#ffffff"), "New session")
+        self.new_button.setObjectName("primary")
+        self.new_button.setToolTip("Launch a new session (Ctrl+N)")
+        self.new_button.setAccessibleName("New session")
+        self.new_button.clicked.connect(self.new_session_requested)
+        header.addWidget(title)
+        header.addSpacing(8)
+        header.addWidget(self.count_label)
+        header.addStretch(1)
+        header.addWidget(self.new_button)
+
+        self.grid = CardGrid()
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("dashboardScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.grid)
+        self.scroll.setAccessibleName("Session cards")
+
+        self.empty = self._empty_state()
+        self.loading = QLabel("Looking for sessions…")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setObjectName("muted")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.loading)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.scroll)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+
+    def _empty_state(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        picture = QLabel()
+        picture.setPixmap(icons.icon("app").pixmap(QSize(72, 72)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        heading = QLabel("No sessions yet")
+        heading.setObjectName("emptyTitle")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text = QLabel("Launch a JupyterLab notebook, a Linux desktop, CARTA, Firefly or a contributed app.\n"
+                      "Your files in /arc are kept between sessions.")
+        text.setObjectName("muted")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setWordWrap(True)
+        button = QPushButton(icons.icon("add", "#ffffff"), "Launch your first session")
+        button.setObjectName("primary")
+        button.setAccessibleName("Launch your first session")
+        button.clicked.connect(self.new_session_requested)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button)
+        row.addStretch(1)
+        for widget in (picture, heading, text):
+            layout.addWidget(widget)
+        layout.addSpacing(8)
+        layout.addLayout(row)
+        return box
+
+    def show_sessions(self, sessions: list[Session], pending: list[PendingLaunch], loaded: bool) -> None:
+        """Update cards in place (no flicker): one per session, plus launches not yet listed."""
+        now = datetime.now(UTC)
+        by_id = {p.session_id: p for p in pending if p.session_id}
+        wanted: dict[str, tuple[Session | None, PendingLaunch | None]] = {}
+        for p in pending:
+            if not p.session_id or (p.error is not None and not any(s.id == p.session_id for s in sessions)):
+                wanted[p.key] = (None, p)
+        for s in sessions:
+            wanted[f"{s.host}/{s.id}"] = (s, by_id.get(s.id))
+        for key in list(self.cards):
+            if key not in wanted:
+                card = self.cards.pop(key)
+                card.hide()
+                card.deleteLater()
+        ordered: list[SessionCard] = []
+        for key, (s, p) in wanted.items():
+            card = self.cards.get(key)
+            if card is None:
+                card = self.cards[key] = self.card_factory()
+            if s is not None:
+                card.show_session(s, p, now)
+            elif p is not None:
+                card.show_pending(p)
+            ordered.append(card)
+        self.grid.set_cards(ordered)
+        if not loaded and not ordered:
+            self.stack.setCurrentWidget(self.loading)
+        else:
+            self.stack.setCurrentWidget(self.scroll if ordered else self.empty)
+        active = sum(1 for s in sessions if s.active)
+        self.count_label.setText(f"{len(sessions)} total · {active} active" if sessions else "")
+
+    def card_for(self, session_id: str) -> SessionCard | None:
+        for card in self.cards.values():
+            if card.session is not None and card.session.id == session_id:
+                return card
+        return None

@@ -1,0 +1,59 @@
+"""Small dialogs the cards open: delete confirmation, logs and events."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from ..core.events import EngineEvent
+from ..core.session import Session
+
+
+def confirm_delete(parent: QWidget | None, s: Session) -> bool:
+    """Ask before deleting; say plainly what is kept and what is lost."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Delete session")
+    box.setText(f"Delete the {s.kind} session “{s.name}”?")
+    box.setInformativeText("The session stops and its container is removed. Your files in /arc are kept; "
+                           "everything in this session's /scratch is wiped.")
+    delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAccessibleName("Confirm deleting the session")
+    box.exec()
+    return box.clickedButton() is delete
+
+
+class TextDialog(QDialog):
+    """A read-only monospace text view (logs, events), non-modal so the dashboard stays usable."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(820, 480)
+        self.heading = QLabel()
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAccessibleName(title)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.text.setFont(mono)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        buttons.accepted.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+        self.text.setPlainText("Loading…")
+
+    def set_lines(self, lines: list[str], empty: str) -> None:
+        self.text.setPlainText("\n".join(lines) if lines else empty)
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
+def format_events(events: list[EngineEvent]) -> list[str]:
+    return [f"{e.when.astimezone():%Y-%m-%d %H:%M:%S}  {e.action:<14} {e.detail}".rstrip() for e in events]

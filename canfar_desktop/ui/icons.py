@@ -1,0 +1,106 @@
+"""SVG icons by name, tinted for the current theme; a missing file falls back to a QStyle icon.
+
+The app's line icons are drawn in one ink colour (INK); replacing it before rendering keeps one
+set of files readable on light and dark palettes. Multi-colour icons (the app's own) are left alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication, QStyle
+
+ICON_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
+INK = "#3b4252"
+UNTINTED = frozenset({"app"})
+
+# What to show when an SVG is not there (a fresh checkout without assets, a partial install).
+_FALLBACK: dict[str, QStyle.StandardPixmap] = {
+    "app": QStyle.StandardPixmap.SP_ComputerIcon,
+    "notebook": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "desktop": QStyle.StandardPixmap.SP_DesktopIcon,
+    "carta": QStyle.StandardPixmap.SP_DriveNetIcon,
+    "firefly": QStyle.StandardPixmap.SP_DirIcon,
+    "contributed": QStyle.StandardPixmap.SP_FileIcon,
+    "open": QStyle.StandardPixmap.SP_ArrowRight,
+    "renew": QStyle.StandardPixmap.SP_BrowserReload,
+    "delete": QStyle.StandardPixmap.SP_TrashIcon,
+    "logs": QStyle.StandardPixmap.SP_FileDialogContentsView,
+    "events": QStyle.StandardPixmap.SP_FileDialogListView,
+    "add": QStyle.StandardPixmap.SP_FileDialogNewFolder,
+    "settings": QStyle.StandardPixmap.SP_FileDialogInfoView,
+    "refresh": QStyle.StandardPixmap.SP_BrowserReload,
+    "host": QStyle.StandardPixmap.SP_DriveNetIcon,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "zoom-in": QStyle.StandardPixmap.SP_ArrowUp,
+    "zoom-out": QStyle.StandardPixmap.SP_ArrowDown,
+    "reload": QStyle.StandardPixmap.SP_BrowserReload,
+    "external": QStyle.StandardPixmap.SP_DirLinkIcon,
+    "copy": QStyle.StandardPixmap.SP_FileLinkIcon,
+    "close": QStyle.StandardPixmap.SP_DialogCloseButton,
+}
+
+_cache: dict[tuple[str, str], QIcon] = {}
+
+
+def _tint() -> str:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app.palette().windowText().color().name()
+    return "#202124"
+
+
+def icon(name: str, color: str | None = None) -> QIcon:
+    """The named icon in `color` (default: the palette's text colour)."""
+    colour = color or _tint()
+    key = (name, colour)
+    if key in _cache:
+        return _cache[key]
+    path = ICON_DIR / f"{name}.svg"
+    result = QIcon()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    if text:
+        if name not in UNTINTED:
+            text = text.replace(INK, colour).replace("currentColor", colour)
+        renderer = QSvgRenderer(QByteArray(text.encode()))
+        if renderer.isValid():
+            for size in (16, 20, 24, 32, 48, 64):
+                pixmap = QPixmap(QSize(size, size) * 2)
+                pixmap.setDevicePixelRatio(2.0)
+                pixmap.fill(Qt.GlobalColor.transparent)
+                painter = QPainter(pixmap)
+                renderer.render(painter, QRectF(0, 0, size, size))
+                painter.end()
+                result.addPixmap(pixmap)
+    if result.isNull():
+        app = QApplication.instance()
+        style = app.style() if isinstance(app, QApplication) else None
+        if style is not None:
+            result = style.standardIcon(_FALLBACK.get(name, QStyle.StandardPixmap.SP_FileIcon))
+    _cache[key] = result
+    return result
+
+
+def clear_cache() -> None:
+    """Forget rendered icons (after a theme change re-tints them)."""
+    _cache.clear()
+
+
+def dot(color: str, size: int = 10) -> QPixmap:
+    """A small filled circle, used for host status."""
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return pixmap

@@ -1,0 +1,141 @@
+"""Non-blocking messages: toasts with a hint that fade on their own, and the engine banner.
+
+Nothing here is modal: a failure a person can act on says what happened and what to do,
+and never interrupts what they are doing in a session tab.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+
+from ..core.diagnostics import Check
+from ..core.errors import CanfarError
+from . import icons
+
+LEVEL_COLOURS = {"info": "#2f6fdf", "warning": "#b7791f", "error": "#c53030"}
+
+
+class Toast(QFrame):
+    closed = Signal(object)
+
+    def __init__(self, text: str, hint: str, level: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("toast")
+        self.setStyleSheet(f"QFrame#toast {{ background: {LEVEL_COLOURS.get(level, '#2f6fdf')}; }}")
+        self.level = level
+        self.text = text
+        self.hint = hint
+        label = QLabel(f"<b>{_escape(text)}</b>" + (f"<br>{_escape(hint)}" if hint else ""))
+        label.setWordWrap(True)
+        label.setAccessibleName(f"{level}: {text}. {hint}")
+        close = QToolButton()
+        close.setIcon(icons.icon("close", "#ffffff"))
+        close.setToolTip("Dismiss this message")
+        close.setAccessibleName("Dismiss message")
+        close.clicked.connect(lambda: self.closed.emit(self))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 8, 8, 8)
+        row.addWidget(label, 1)
+        row.addWidget(close)
+
+
+class MessageBar(QWidget):
+    """A stack of toasts at the top of the window; info and warnings go away by themselves."""
+
+    LIMIT = 4
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(8, 4, 8, 0)
+        self._layout.setSpacing(4)
+        self.toasts: list[Toast] = []
+        self.setVisible(False)
+
+    def show_message(self, text: str, hint: str = "", level: str = "info", timeout_ms: int | None = None) -> Toast:
+        toast = Toast(text, hint, level)
+        toast.closed.connect(self.dismiss)
+        self.toasts.append(toast)
+        self._layout.addWidget(toast)
+        while len(self.toasts) > self.LIMIT:
+            self.dismiss(self.toasts[0])
+        self.setVisible(True)
+        wait = timeout_ms if timeout_ms is not None else {"info": 6000, "warning": 12000}.get(level, 0)
+        if wait:
+            QTimer.singleShot(wait, toast, lambda: self.dismiss(toast))
+        return toast
+
+    def show_error(self, err: CanfarError) -> Toast:
+        return self.show_message(err.message, err.hint, "error", timeout_ms=20000)
+
+    def dismiss(self, toast: Toast) -> None:
+        if toast in self.toasts:
+            self.toasts.remove(toast)
+            toast.hide()
+            toast.deleteLater()
+        self.setVisible(bool(self.toasts))
+
+
+class EngineBanner(QFrame):
+    """Shown while a Docker host cannot be reached: what failed, what to do, Retry, the doctor's view."""
+
+    retry_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.host = ""
+        self.picture = QLabel()
+        self.picture.setPixmap(icons.icon("warning", "#b7791f").pixmap(28, 28))
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.findings = QLabel()
+        self.findings.setWordWrap(True)
+        self.findings.setVisible(False)
+        self.retry_button = QPushButton(icons.icon("refresh"), "Retry")
+        self.retry_button.setToolTip("Try to reach the Docker engine again now")
+        self.retry_button.setAccessibleName("Retry connecting to the Docker engine")
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.host))
+        self.status = QLabel()
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        for widget in (self.title, self.hint, self.findings, self.status):
+            text.addWidget(widget)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 10, 12, 10)
+        row.addWidget(self.picture)
+        row.addLayout(text, 1)
+        row.addWidget(self.retry_button)
+        self.setAccessibleName("Docker engine unreachable")
+        self.setVisible(False)
+
+    def show_error(self, host: str, err: CanfarError) -> None:
+        self.host = host
+        self.title.setText(f"<b>Cannot reach the Docker engine of host “{_escape(host)}”.</b> {_escape(err.message)}")
+        self.hint.setText(f"What to do: {_escape(err.hint)}. The dashboard reconnects by itself when the engine is "
+                          "back." if err.hint else "The dashboard reconnects by itself when the engine is back.")
+        self.findings.setVisible(False)
+        self.status.setText("")
+        self.setVisible(True)
+
+    def show_findings(self, checks: list[Check]) -> None:
+        lines = []
+        for c in checks:
+            line = f"{c.symbol} {_escape(c.title)}: {_escape(c.verdict)}"
+            if c.figure:
+                line += f" ({_escape(c.figure)})"
+            if c.hint and c.level in ("warn", "fail"):
+                line += f" — {_escape(c.hint)}"
+            lines.append(line)
+        self.findings.setText("<i>Doctor:</i><br>" + "<br>".join(lines))
+        self.findings.setVisible(bool(lines))
+
+    def retrying(self) -> None:
+        self.status.setText("Retrying…")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,145 @@
+"""The settings dialog: edits a copy of the pydantic settings, validates it whole, saves atomically."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import CanfarError
+from ..core.settings import AppPaths, HostConfig, Resources, Settings, save_settings
+
+
+class SettingsDialog(QDialog):
+    """On accept, `result_settings` holds the validated settings that were saved."""
+
+    def __init__(self, settings: Settings, paths: AppPaths, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.paths = paths
+        self.result_settings: Settings | None = None
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings")
+        self.setMinimumWidth(560)
+        local = next((h for h in settings.hosts if h.name == settings.default_host), HostConfig())
+
+        self.host_url = QLineEdit(local.url)
+        self.host_url.setPlaceholderText("empty: DOCKER_HOST, the current Docker context, or the local socket")
+        self.host_url.setAccessibleName("Docker host URL")
+        self.host_url.setToolTip("unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376 (TLS)")
+        self.arc = QLineEdit(settings.arc_root)
+        self.arc.setPlaceholderText(str(settings.arc_folder()))
+        self.arc.setAccessibleName("Folder behind /arc")
+        browse = QPushButton("Choose…")
+        browse.setAccessibleName("Choose the folder behind /arc")
+        browse.clicked.connect(self._browse)
+        arc_row = QHBoxLayout()
+        arc_row.addWidget(self.arc, 1)
+        arc_row.addWidget(browse)
+
+        res = settings.default_resources
+        self.mode = QComboBox()
+        self.mode.addItems(["flexible", "fixed"])
+        self.mode.setCurrentText(res.mode)
+        self.mode.setAccessibleName("Default resource mode")
+        self.cores = QDoubleSpinBox()
+        self.cores.setRange(0.5, 256)
+        self.cores.setValue(res.cores)
+        self.cores.setSuffix(" cores")
+        self.cores.setAccessibleName("Default cores")
+        self.ram = QDoubleSpinBox()
+        self.ram.setRange(0.5, 4096)
+        self.ram.setValue(res.ram_gb)
+        self.ram.setSuffix(" GB")
+        self.ram.setAccessibleName("Default memory in GB")
+        res_row = QHBoxLayout()
+        for widget in (self.mode, self.cores, self.ram):
+            res_row.addWidget(widget)
+        self.limit = QSpinBox()
+        self.limit.setRange(1, 100)
+        self.limit.setValue(settings.session_limit)
+        self.limit.setAccessibleName("Active session limit")
+        self.lifetime = QDoubleSpinBox()
+        self.lifetime.setRange(0.1, 24 * 365)
+        self.lifetime.setDecimals(1)
+        self.lifetime.setValue(settings.session_lifetime_hours)
+        self.lifetime.setSuffix(" hours")
+        self.lifetime.setAccessibleName("Session lifetime in hours")
+        self.theme = QComboBox()
+        self.theme.addItems(["system", "light", "dark"])
+        self.theme.setCurrentText(settings.theme)
+        self.theme.setAccessibleName("Theme")
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+
+        form = QFormLayout()
+        form.addRow(f"Docker host ({local.name})", self.host_url)
+        form.addRow("Folder behind /arc", arc_row)
+        form.addRow("Default resources", res_row)
+        form.addRow("Active session limit", self.limit)
+        form.addRow("Session lifetime", self.lifetime)
+        form.addRow("Theme", self.theme)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder behind /arc", self.arc.text() or self.arc.placeholderText())
+        if folder:
+            self.arc.setText(folder)
+
+    def build(self) -> Settings:
+        """A validated copy of the settings with this dialog's values (raises pydantic's ValidationError)."""
+        data = self.settings.model_dump()
+        hosts = [dict(h) for h in data["hosts"]]
+        for h in hosts:
+            if h["name"] == self.settings.default_host:
+                h["url"] = self.host_url.text().strip()
+        data.update(
+            hosts=hosts,
+            arc_root=self.arc.text().strip(),
+            default_resources=Resources(mode=self.mode.currentText(),  # type: ignore[arg-type]
+                                        cores=self.cores.value(), ram_gb=self.ram.value(),
+                                        gpus=self.settings.default_resources.gpus).model_dump(),
+            session_limit=self.limit.value(),
+            session_lifetime_hours=self.lifetime.value(),
+            theme=self.theme.currentText(),
+        )
+        return Settings.model_validate(data)
+
+    def save(self) -> None:
+        try:
+            new = self.build()
+            save_settings(self.paths, new)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            self._fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+            return
+        except CanfarError as exc:
+            self._fail(f"{exc.message}: {exc.hint}")
+            return
+        self.result_settings = new
+        self.accept()
+
+    def _fail(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(True)

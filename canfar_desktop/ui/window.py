@@ -1,0 +1,523 @@
+"""The main window: the dashboard of cards on the left, session tabs beside it, status below.
+
+Shortcuts (Ctrl+N, Ctrl+W, Ctrl+Tab, Ctrl+Shift+Tab, F5) are window-wide, except while a
+desktop (noVNC) session has the keyboard focus: a remote desktop needs every key (Ctrl+W closes
+a window there, Ctrl+Tab switches applications), so the app's shortcuts step aside until the
+focus leaves that tab. Notebook and web-app tabs behave like browser tabs and keep them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import CanfarError
+from ..core.kinds import KINDS
+from ..core.lifecycle import State
+from ..core.plan import LaunchRequest
+from ..core.service import SessionService
+from ..core.session import Session
+from ..core.settings import AppPaths, Settings
+from . import icons, theme
+from .cards import PendingLaunch, SessionCard
+from .dashboard import Dashboard
+from .dialogs import TextDialog, confirm_delete, format_events
+from .messages import EngineBanner, MessageBar
+from .store import SessionStore
+from .tasks import Tasks
+
+if TYPE_CHECKING:
+    from .browser import SessionTab
+
+log = logging.getLogger(__name__)
+
+DASHBOARD_WITH_TABS = 380
+
+
+class MainWindow(QMainWindow):
+    """Composed by `app.build_window`; public hooks: open_session, show_and_raise, add_dock."""
+
+    _launch_update = Signal(str, str, object, str)  # pending key, stage, fraction, session id
+    tab_opened = Signal(object)  # SessionTab, once its page started loading
+
+    def __init__(self, service: SessionService, paths: AppPaths, tasks: Tasks, store: SessionStore) -> None:
+        super().__init__()
+        self.service = service
+        self.paths = paths
+        self.tasks = tasks
+        self.store = store
+        self.pending: dict[str, PendingLaunch] = {}
+        self.session_tabs: dict[tuple[str, str], SessionTab] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self._launches = 0
+        self.dialogs: list[QWidget] = []
+        self.setWindowTitle("CANFAR Desktop")
+        self.setWindowIcon(icons.icon("app"))
+        self.resize(1280, 820)
+
+        self.messages = MessageBar()
+        self.banner = EngineBanner()
+        self.banner.retry_requested.connect(self.retry_engine)
+        self.dashboard = Dashboard()
+        self.dashboard.new_session_requested.connect(self.new_session)
+        self.dashboard.card_factory = self._make_card
+        self.tabs = QTabWidget()
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName("Session tabs")
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.setVisible(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.dashboard)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(1, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.messages)
+        banner_box = QVBoxLayout()
+        banner_box.setContentsMargins(10, 4, 10, 0)
+        banner_box.addWidget(self.banner)
+        layout.addLayout(banner_box)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        # Hook for the troubleshooting panel (issue 4): an empty, hidden dock until a widget is added.
+        self.troubleshooting_dock = QDockWidget("Troubleshooting", self)
+        self.troubleshooting_dock.setObjectName("troubleshooting")
+        self.troubleshooting_dock.setAccessibleName("Troubleshooting")
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.troubleshooting_dock)
+        self.troubleshooting_dock.hide()
+
+        self._build_actions()
+        self._build_status_bar()
+        self._build_shortcuts()
+
+        store.changed.connect(self._sessions_changed)
+        store.host_status_changed.connect(self._update_status)
+        store.engine_unreachable.connect(self._engine_down)
+        store.engine_recovered.connect(self._engine_up)
+        store.diagnosis_ready.connect(lambda _h, checks: self.banner.show_findings(checks))
+        self._launch_update.connect(self._on_launch_update)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+        self._ticker = QTimer(self, interval=30_000, timeout=self._sessions_changed)  # ages and time left
+        self._ticker.start()
+        self._sessions_changed()
+
+    # --- building -----------------------------------------------------------------------------
+
+    def _action(self, text: str, icon_name: str, slot: Any, tip: str) -> QAction:
+        act = QAction(icons.icon(icon_name), text, self)
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        act.triggered.connect(slot)
+        return act
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("&New session…", "add", lambda: self.new_session(), "Launch a new session (Ctrl+N)")
+        self.refresh_action = self._action("&Refresh", "refresh", self.refresh, "Refresh the sessions now (F5)")
+        self.settings_action = self._action("&Settings…", "settings", self.open_settings, "Docker host, /arc, "
+                                            "defaults, limits and theme")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        view = menu.addMenu("&View")
+        view.addAction(self.refresh_action)
+        view.addAction(self.troubleshooting_dock.toggleViewAction())
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(QSize(20, 20))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setAccessibleName("Main toolbar")
+        for act in (self.new_action, self.refresh_action, self.settings_action):
+            toolbar.addAction(act)
+            button = toolbar.widgetForAction(act)
+            if button is not None:
+                button.setAccessibleName(act.text().replace("&", "").rstrip("…"))
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self) -> None:
+        self.host_dot = QLabel()
+        self.host_label = QLabel("Connecting…")
+        self.host_label.setAccessibleName("Docker host status")
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Active sessions")
+        bar = self.statusBar()
+        bar.addWidget(self.host_dot)
+        bar.addWidget(self.host_label)
+        bar.addPermanentWidget(self.count_label)
+
+    def _build_shortcuts(self) -> None:
+        def shortcut(keys: QKeySequence | str, slot: Any) -> QShortcut:
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(slot)
+            return sc
+
+        self.shortcuts = [
+            shortcut("Ctrl+N", lambda: self.new_session()),
+            shortcut("Ctrl+W", self.close_current_tab),
+            shortcut("Ctrl+Tab", lambda: self.switch_tab(+1)),
+            shortcut("Ctrl+Shift+Tab", lambda: self.switch_tab(-1)),
+            shortcut("Ctrl+Backtab", lambda: self.switch_tab(-1)),
+            shortcut("F5", self.refresh),
+        ]
+
+    def _make_card(self) -> SessionCard:
+        card = SessionCard()
+        card.open_requested.connect(lambda s: s and self.open_session(s.id, s.host))
+        card.renew_requested.connect(self.renew)
+        card.delete_requested.connect(self.delete)
+        card.logs_requested.connect(self.show_logs)
+        card.events_requested.connect(self.show_events)
+        card.dismiss_requested.connect(self._dismiss)
+        return card
+
+    # --- public hooks -------------------------------------------------------------------------
+
+    def show_and_raise(self) -> None:
+        """Bring the window forward (single-instance hand-over, tray)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def add_dock(self, widget: QWidget, title: str = "Troubleshooting") -> QDockWidget:
+        """Put a panel (the troubleshooting panel) into the reserved dock and show it."""
+        self.troubleshooting_dock.setWindowTitle(title)
+        self.troubleshooting_dock.setWidget(widget)
+        self.troubleshooting_dock.show()
+        return self.troubleshooting_dock
+
+    def open_session(self, session_id: str, host: str | None = None) -> None:
+        """Open (or focus) a session's tab; it must be Running or Suspended."""
+        key = (host or self.service.settings.default_host, session_id)
+        tab = self.session_tabs.get(key)
+        if tab is not None:
+            self._focus_tab(tab)
+            if tab.stopped:
+                tab.update_session(self.store.find(session_id, host))
+            return
+
+        def prepare() -> tuple[Session, str]:
+            s = self.service.get(session_id, host)
+            url = self.service.open_url(s)
+            self.service.mark_opened(s)
+            return s, url
+
+        self.tasks.run(prepare, on_done=lambda r: self._add_session_tab(*r), on_error=self.report)
+
+    # --- tabs ---------------------------------------------------------------------------------
+
+    def _add_session_tab(self, s: Session, url: str) -> None:
+        key = (s.host, s.id)
+        if key in self.session_tabs:
+            self._focus_tab(self.session_tabs[key])
+            return
+        from .browser import SessionTab, make_profile  # QtWebEngine loads here, on the first tab
+
+        tab = SessionTab(s, url, make_profile(self.paths.profiles_dir, s.id))
+        self._wire_tab(tab)
+        self.session_tabs[key] = tab
+        self.tabs.addTab(tab, icons.icon(s.kind if s.kind in KINDS else "contributed"), s.name)
+        self.tabs.setTabToolTip(self.tabs.indexOf(tab), f"{s.name} ({s.kind}, {s.id})")
+        tab.load()
+        self._focus_tab(tab)
+        self.tab_opened.emit(tab)
+        QTimer.singleShot(1500, self.store.refresh)
+
+    def _wire_tab(self, tab: SessionTab) -> None:
+        tab.close_requested.connect(lambda t: self.close_tab(self.tabs.indexOf(t)))
+        tab.renew_requested.connect(self.renew)
+        tab.popup_opened.connect(self._popup)
+        tab.message.connect(lambda text, hint, level: self.messages.show_message(text, hint, level))
+
+    def _popup(self, tab: SessionTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index < 0:
+            self._wire_tab(tab)
+            self.tabs.addTab(tab, icons.icon("external"), "window")
+            self._focus_tab(tab)
+        else:
+            self.tabs.setTabText(index, tab.title())
+
+    def _focus_tab(self, tab: QWidget) -> None:
+        self._show_tabs(True)
+        self.tabs.setCurrentWidget(tab)
+
+    def _show_tabs(self, visible: bool) -> None:
+        if visible == self.tabs.isVisible():
+            return
+        self.tabs.setVisible(visible)
+        if visible:
+            total = max(self.splitter.width(), 800)
+            self.splitter.setSizes([DASHBOARD_WITH_TABS, total - DASHBOARD_WITH_TABS])
+
+    def current_tab(self) -> SessionTab | None:
+        widget = self.tabs.currentWidget()
+        return widget if widget is not None and hasattr(widget, "dispose") else None  # type: ignore[return-value]
+
+    def close_current_tab(self) -> None:
+        if self.tabs.isVisible() and self.tabs.count():
+            self.close_tab(self.tabs.currentIndex())
+
+    def close_tab(self, index: int) -> None:
+        """Close a tab; the session keeps running (it shows Suspended once no viewer is connected)."""
+        tab = self.tabs.widget(index)
+        if tab is None:
+            return
+        self.tabs.removeTab(index)
+        for key, t in list(self.session_tabs.items()):
+            if t is tab:
+                del self.session_tabs[key]
+                for popup in t.popups:
+                    i = self.tabs.indexOf(popup)
+                    if i >= 0:
+                        self.tabs.removeTab(i)
+        for t in self.session_tabs.values():
+            if tab in t.popups:
+                t.popups.remove(tab)  # type: ignore[arg-type]
+        tab.dispose()  # type: ignore[attr-defined]
+        if self.tabs.count() == 0:
+            self._show_tabs(False)
+        for delay in (700, 2000):
+            QTimer.singleShot(delay, self.store.refresh)
+
+    def switch_tab(self, step: int) -> None:
+        count = self.tabs.count()
+        if count and self.tabs.isVisible():
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+
+    def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        """Step the shortcuts aside while a remote desktop has the keyboard (see the module notes)."""
+        desktop = False
+        widget = now
+        while widget is not None:
+            if hasattr(widget, "dispose") and getattr(widget, "kind", "") == "desktop":
+                desktop = True
+                break
+            widget = widget.parentWidget()
+        for sc in self.shortcuts:
+            sc.setEnabled(not desktop)
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def _sessions_changed(self) -> None:
+        sessions = self.store.all()
+        self.dashboard.show_sessions(sessions, list(self.pending.values()), self.store.loaded)
+        for key, tab in self.session_tabs.items():
+            if key[0] in self.store.unreachable:
+                continue
+            s = self.store.find(key[1], key[0])
+            if s is not None:
+                self._seen.add(key)
+            elif key not in self._seen:
+                continue  # opened before the store listed it
+            tab.update_session(s)
+            for popup in tab.popups:
+                popup.update_session(s)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        limit = self.service.settings.session_limit
+        active = self.store.active_count()
+        self.count_label.setText(f"{active} of {limit} active sessions")
+
+    def _update_status(self) -> None:
+        parts = []
+        ok = True
+        for name in self.service.host_names():
+            st = self.store.statuses.get(name)
+            if st is None:
+                parts.append(f"{name}: connecting…")
+            elif st.ok:
+                parts.append(f"{name}: connected" + (f" · {st.rtt_ms:.0f} ms" if st.rtt_ms is not None else ""))
+            else:
+                ok = False
+                parts.append(f"{name}: unreachable")
+        self.host_dot.setPixmap(icons.dot("#2f855a" if ok else "#c53030"))
+        self.host_label.setText("Docker host " + ", ".join(parts))
+
+    def _engine_down(self, host: str, err: CanfarError) -> None:
+        self.banner.show_error(host, err)
+        self._update_status()
+
+    def _engine_up(self, host: str) -> None:
+        if not self.store.unreachable:
+            self.banner.setVisible(False)
+        self.messages.show_message(f"The Docker engine of “{host}” is reachable again", level="info")
+
+    def retry_engine(self, host: str = "") -> None:
+        self.banner.retrying()
+        self.store.retry(host or None)
+        if host:
+            self.store.diagnose(host)
+
+    def refresh(self) -> None:
+        self.store.refresh()
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def report(self, err: CanfarError) -> None:
+        self.messages.show_error(err)
+
+    def new_session(self, kind: str | None = None) -> Any:
+        """Open the launch dialog (non-modal); returns it so tests and the tray can drive it."""
+        from .launch_dialog import LaunchDialog
+
+        dialog = LaunchDialog(self.service, self.tasks, self, kind=kind)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: dialog.request and self.launch(dialog.request, dialog.host))
+        dialog.open()
+        return dialog
+
+    def launch(self, req: LaunchRequest, host: str) -> PendingLaunch:
+        """Run a launch on a worker; its card shows the stages, then the tab opens by itself."""
+        self._launches += 1
+        p = PendingLaunch(key=f"pending/{self._launches}", kind=req.kind, name=req.name, image=req.image,
+                          resources=req.resources, host=host)
+        self.pending[p.key] = p
+        self._sessions_changed()
+
+        def progress(stage: str, fraction: float | None) -> None:
+            self._launch_update.emit(p.key, stage, fraction, "")
+
+        def work() -> Session:
+            s = self.service.launch(req, host, progress)
+            self._launch_update.emit(p.key, "waiting for the app", None, s.id)
+            return self.service.wait_ready(s, timeout=300, progress=progress)
+
+        self.tasks.run(work, on_done=lambda s: self._launched(p, s), on_error=lambda e: self._launch_failed(p, e))
+        return p
+
+    def _on_launch_update(self, key: str, stage: str, fraction: float | None, session_id: str) -> None:
+        p = self.pending.get(key)
+        if p is None:
+            return
+        p.stage, p.fraction = stage, fraction
+        if session_id:
+            p.session_id = session_id
+            self.store.refresh()
+        self._sessions_changed()
+
+    def _launched(self, p: PendingLaunch, s: Session) -> None:
+        self.pending.pop(p.key, None)
+        self.store.refresh()
+        self._sessions_changed()
+        self.messages.show_message(f"{s.name} is ready", f"{KINDS[s.kind].title} session {s.id}", "info")
+        self.open_session(s.id, s.host)
+
+    def _launch_failed(self, p: PendingLaunch, err: CanfarError) -> None:
+        p.error = err
+        if p.session_id:
+            self.pending.pop(p.key, None)  # the session's own card shows Failed with its reason
+        self.store.refresh()
+        self._sessions_changed()
+        self.report(err)
+
+    def _dismiss(self, p: PendingLaunch | None) -> None:
+        if p is not None:
+            self.pending.pop(p.key, None)
+            self._sessions_changed()
+
+    def renew(self, s: Session | None) -> None:
+        if s is None:
+            return
+
+        def done(new: Session) -> None:
+            expiry = new.expiry.astimezone().strftime("%a %d %b %H:%M") if new.expiry else "later"
+            self.messages.show_message(f"{new.name} renewed", f"it now runs until {expiry}", "info")
+            self.store.refresh()
+
+        self.tasks.run(self.service.renew, s.id, s.host, on_done=done, on_error=self.report)
+
+    def delete(self, s: Session | None) -> None:
+        if s is None or not confirm_delete(self, s):
+            return
+        key = (s.host, s.id)
+        if key in self.session_tabs:
+            self.close_tab(self.tabs.indexOf(self.session_tabs[key]))
+        card = self.dashboard.card_for(s.id)
+        if card is not None:
+            card.show_session(s.with_state(State.TERMINATING, "deleting"))
+
+        def done(_r: object) -> None:
+            self.messages.show_message(f"{s.name} deleted", "its /arc files are kept", "info")
+            self.store.refresh()
+
+        self.tasks.run(self.service.delete, s, on_done=done, on_error=self.report)
+
+    def show_logs(self, s: Session | None) -> None:
+        if s is None:
+            return
+        dialog = self._text_dialog(f"Logs of {s.name}", f"The last 200 lines of {s.name} ({s.id}); secrets are "
+                                   "hidden.")
+        self.tasks.run(self.service.tail_logs, s, 200,
+                       on_done=lambda lines: dialog.set_lines(lines, "(no output yet)"),
+                       on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+
+    def show_events(self, s: Session | None) -> None:
+        if s is None:
+            return
+        dialog = self._text_dialog(f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).")
+        self.tasks.run(self.service.events_of, s,
+                       on_done=lambda events: dialog.set_lines(format_events(events), "(no events recorded)"),
+                       on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+
+    def _text_dialog(self, title: str, heading: str) -> TextDialog:
+        dialog = TextDialog(title, self)
+        dialog.heading.setText(heading)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_settings(self) -> Any:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.service.settings, self.paths, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: dialog.result_settings and self.apply_settings(dialog.result_settings))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, new: Settings) -> None:
+        """Use saved settings; a Docker host whose configuration changed reconnects."""
+        self.service.apply_settings(new)
+        self.store.retry()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, new.theme)
+        self.messages.show_message("Settings saved", "new sessions use them; running sessions are unchanged", "info")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        self.store.stop()
+        while self.tabs.count():
+            self.close_tab(0)
+        super().closeEvent(event)

@@ -166,7 +166,10 @@ class DockerHost:
 
     def create(self, plan: ContainerPlan) -> str:
         mounts = [
-            docker.types.Mount(target=m.target, source=m.source, type=m.type, read_only=m.read_only)
+            # no_copy: the image's folder must not be copied into /arc or /scratch volumes (that also resets
+            # their owner to the image's root; see hosts.prepare_volumes)
+            docker.types.Mount(target=m.target, source=m.source, type=m.type, read_only=m.read_only,
+                               no_copy=m.type == "volume")
             for m in plan.mounts
         ]
         requests_ = [
@@ -262,13 +265,15 @@ class DockerHost:
             handle = tar.extractfile(member)
             return handle.read() if handle else None
 
-    def write_file(self, container_id: str, directory: str, name: str, data: bytes, mode: int = 0o644) -> None:
+    def write_files(self, container_id: str, directory: str, files: dict[str, bytes], mode: int = 0o644) -> None:
+        """Put files into a container (before it starts, too) in one call."""
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = mode
-            tar.addfile(info, io.BytesIO(data))
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mode = mode
+                tar.addfile(info, io.BytesIO(data))
         self.call(lambda c: c.api.put_archive(container_id, directory, buffer.getvalue()))
 
     def logs(self, container_id: str, tail: int | str = "all", follow: bool = False,
@@ -298,6 +303,12 @@ class DockerHost:
         return result
 
     # --- images ---------------------------------------------------------------------------
+
+    def image_id(self, ref: str) -> str | None:
+        try:
+            return str(self.call(lambda c: c.api.inspect_image(ref))["Id"])
+        except docker.errors.NotFound:
+            return None
 
     def has_image(self, ref: str) -> bool:
         try:

@@ -34,6 +34,38 @@ class Ledger:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        """Hold a named lock for the length of a job (a launch); its file goes when the job ends.
+
+        If the process dies, the kernel drops the lock and the file stays behind, which is how
+        `held` tells an abandoned job from a finished one.
+        """
+        path = self.path.with_name(f".{name}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                path.unlink(missing_ok=True)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def held(self, name: str) -> bool | None:
+        """True while a live process holds the lock, False if it died holding it, None if unknown."""
+        path = self.path.with_name(f".{name}.lock")
+        try:
+            handle = open(path)  # noqa: SIM115 - closed below on every path
+        except OSError:
+            return None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
     def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))

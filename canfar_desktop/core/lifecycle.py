@@ -81,6 +81,7 @@ class Facts:
     memory_limit: int | None = None  # bytes
     last_log: str = ""
     created: datetime | None = None  # when the launch began
+    launch_abandoned: bool = False  # the process that was launching it died before starting it
 
 
 # A container still only "created" this long after its launch began was abandoned mid-launch.
@@ -108,7 +109,7 @@ def derive_state(f: Facts, now: datetime) -> tuple[State, str]:
     if f.status == "created":
         if f.error:
             return State.FAILED, f"could not start: {f.error}"
-        if f.created is not None and (now - f.created).total_seconds() > INTERRUPTED_AFTER_S:
+        if f.launch_abandoned or (f.created is not None and (now - f.created).total_seconds() > INTERRUPTED_AFTER_S):
             return State.FAILED, "the launch was interrupted before the session started"
         return State.LAUNCHING, "starting"
     if f.expiry is not None and now >= f.expiry:

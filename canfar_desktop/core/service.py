@@ -6,6 +6,7 @@ Every method blocks (the Docker SDK does); the app calls them from worker thread
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import shutil
 import threading
@@ -28,13 +29,14 @@ from .errors import (
     ValidationError,
 )
 from .events import EngineEvent, parse_event
-from .hosts import is_remote, make_host
+from .hosts import is_remote, make_dialer, make_host, prepare_volumes, storage_description
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
 from .lifecycle import ACTIVE, INTERRUPTED_AFTER_S, Facts, State, derive_state
 from .probe import established_connections, http_ready
 from .session import Session, from_summary, with_inspect
-from .settings import AppPaths, HostConfig, Resources, Settings
+from .settings import AppPaths, HostConfig, Resources, Settings, write_atomic
+from .tunnels import Target, TunnelManager
 from .validation import normalize_image, parse_env, validate_name, validate_resources
 
 Clock = Callable[[], datetime]
@@ -54,6 +56,19 @@ class HostStatus:
     rtt_ms: float | None = None
 
 
+@dataclass(frozen=True)
+class HostListing:
+    """The last listing of one host: while it is unreachable, its last known sessions stay here so the
+    UI can show them as "host unreachable" instead of Terminated."""
+
+    host: str
+    sessions: tuple[Session, ...]
+    reachable: bool
+    error: CanfarError | None = None
+    listed_at: datetime | None = None  # when `sessions` were read from the engine
+    checked_at: datetime | None = None  # when the host was last tried
+
+
 class SessionService:
     def __init__(self, settings: Settings, paths: AppPaths, clock: Clock = utcnow,
                  hosts: dict[str, DockerHost] | None = None) -> None:
@@ -64,6 +79,8 @@ class SessionService:
         self._hosts: dict[str, DockerHost] = dict(hosts or {})
         self._ready: set[str] = set()  # container ids whose app has answered since they started
         self._lock = threading.Lock()
+        self.tunnels = TunnelManager()  # local forwards to sessions on remote hosts
+        self._listings: dict[str, HostListing] = {}
 
     # --- hosts --------------------------------------------------------------------------------
 
@@ -99,10 +116,28 @@ class SessionService:
         return HostStatus(name, True, rtt_ms=(time.monotonic() - started) * 1000)
 
     def endpoint(self, session: Session) -> tuple[str, int]:
-        """Where this machine reaches the session's port."""
+        """Where this machine reaches the session's port: directly, or a local forward for remote hosts."""
         if session.host_port is None:
             raise StateError(f"Session {session.id} has no published port", "it is not running; see canfar-desktop info")
-        return LOCAL_ADDRESS, session.host_port
+        cfg = self.host_config(session.host)
+        if not is_remote(cfg):
+            return LOCAL_ADDRESS, session.host_port
+        dh = self.host(session.host)
+        kind = KINDS.get(session.kind)
+        target = Target(session.container_id, session.host_port, kind.port if kind else session.host_port)
+        return self.tunnels.endpoint(cfg.name, lambda: make_dialer(cfg, dh), target)
+
+    def storage_description(self, host: str | None = None) -> str:
+        """Where /arc lives for sessions on this host, for the launch dialog, cards and `hosts ls`."""
+        return storage_description(self.host_config(host), self.settings.arc_folder(), self.settings.user)
+
+    def listing(self, host: str) -> HostListing | None:
+        """The last listing of a host made by list_all (None before the first)."""
+        return self._listings.get(host)
+
+    def close(self) -> None:
+        """Close every forward (the app calls this on exit)."""
+        self.tunnels.close_all()
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -115,19 +150,29 @@ class SessionService:
         renewals = self.ledger.entries(dh.name)
         result = [self._complete(dh, s, renewals.get(s.id, {}), probe) for s in sessions if s.id]
         result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=UTC), reverse=True)
+        if not all_users:  # forwards of sessions that stopped or went away are closed
+            self.tunnels.keep_only(dh.name, {(s.container_id, s.host_port) for s in result if s.status == "running"})
         return result
 
     def list_all(self, probe: bool = True) -> tuple[builtins.list[Session], dict[str, CanfarError]]:
         sessions: builtins.list[Session] = []
         errors: dict[str, CanfarError] = {}
         for name in self.host_names():
+            now = self.clock()
             try:
-                sessions.extend(self.list(name, probe))
+                listed = self.list(name, probe)
             except CanfarError as exc:
                 errors[name] = exc
+                last = self._listings.get(name)
+                self._listings[name] = HostListing(name, last.sessions if last else (), False, exc,
+                                                   last.listed_at if last else None, now)
+                continue
+            sessions.extend(listed)
+            self._listings[name] = HostListing(name, tuple(listed), True, None, now, now)
         return sessions, errors
 
-    def _complete(self, dh: DockerHost, s: Session, entry: dict[str, object], probe: bool) -> Session:
+    def _complete(self, dh: DockerHost, s: Session, entry: dict[str, object], probe: bool,
+                  inspected: bool = False) -> Session:
         renewed = entry.get("expiry")
         if isinstance(renewed, str):
             try:
@@ -135,13 +180,13 @@ class SessionService:
             except ValueError:
                 pass
         last_log = ""
-        if s.status != "running" or s.kind not in KINDS:
+        if not inspected and (s.status != "running" or s.kind not in KINDS):
             try:
                 s = with_inspect(s, dh.inspect(s.container_id))
             except NotFound:
                 return s.with_state(State.TERMINATED, "deleted")
-            if s.status in ("exited", "dead") and not s.oom_killed and s.exit_code not in (0, 143):
-                last_log = self._last_log_line(dh, s)
+        if s.status in ("exited", "dead") and not s.oom_killed and s.exit_code not in (0, 143):
+            last_log = self._last_log_line(dh, s)
         ready: bool | None = None
         viewers: int | None = None
         if s.status == "running":
@@ -151,7 +196,10 @@ class SessionService:
                 if ready:
                     self._mark_ready(dh, s.container_id)
             if s.host_port is not None:
-                viewers = established_connections(s.host_port)
+                try:  # counted on the local port: the forward's for remote hosts
+                    viewers = established_connections(self.endpoint(s)[1])
+                except CanfarError:
+                    viewers = None
         else:
             self._ready.discard(s.container_id)
         facts = Facts(
@@ -167,9 +215,21 @@ class SessionService:
             memory_limit=s.memory_limit,
             last_log=last_log,
             created=s.created,
+            launch_abandoned=s.status == "created" and self.ledger.held(f"launching-{s.id}") is False,
         )
         state, reason = derive_state(facts, self.clock())
         return s.with_state(state, reason)
+
+    def refresh(self, dh: DockerHost, container_id: str, probe: bool = True) -> Session:
+        """One session re-read with a single inspect (cheaper than listing the host)."""
+        data = dh.inspect(container_id)
+        config = data.get("Config") or {}
+        summary = {
+            "Id": data.get("Id", container_id), "Names": [data.get("Name", "")], "Labels": config.get("Labels") or {},
+            "State": (data.get("State") or {}).get("Status", ""), "Image": config.get("Image", ""), "Ports": [],
+        }
+        s = with_inspect(from_summary(dh.name, summary), data)
+        return self._complete(dh, s, self.ledger.entry(dh.name, s.id), probe, inspected=True)
 
     def _probe(self, s: Session) -> bool:
         kind = KINDS[s.kind]
@@ -261,11 +321,17 @@ class SessionService:
         dh = self.host(host)
         info = dh.info()
         validate_resources(req.resources, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
-        if not dh.has_image(req.image):
+        image_id = dh.image_id(req.image)
+        if image_id is None:
             report(f"pulling {req.image}", 0.0)
             dh.pull(req.image, report)
+            image_id = dh.image_id(req.image) or req.image
         session_id = P.new_session_id()
         storage = self._storage(dh, session_id)
+        volumes = [(m.source, mode) for m, mode in ((storage.home, 0o700), (storage.projects, 0o775),
+                                                    (storage.scratch, 0o700)) if m.type == "volume"]
+        if volumes:  # remote hosts: the engine makes volumes root's; sessions run as the user
+            prepare_volumes(dh, req.image, volumes, self.settings.uid, self.settings.gid)
         plan = P.build_plan(
             req, kind, session_id=session_id, secret=P.new_secret(), user=self.settings.user,
             uid=self.settings.uid, gid=self.settings.gid, storage=storage, host_cpus=info.cpus,
@@ -273,6 +339,12 @@ class SessionService:
             lifetime=timedelta(hours=self.settings.session_lifetime_hours),
         )
         report("creating", None)
+        with self.ledger.hold(f"launching-{session_id}"):
+            return self._create_and_start(dh, plan, storage, image_id, report)
+
+    def _create_and_start(self, dh: DockerHost, plan: P.ContainerPlan, storage: P.Storage, image_id: str,
+                          report: ProgressFn) -> Session:
+        session_id = plan.session_id
         with self.ledger.locked(f"launch-{dh.name}"):
             mine = [s for s in dh.summaries() if (s.get("Labels") or {}).get(P.L_OWNER) == self.settings.user]
             active = [s for s in mine if self._holds_slot(dh, s)]
@@ -284,7 +356,7 @@ class SessionService:
                 )
             container_id = dh.create(plan)
         try:
-            self._add_user(dh, container_id)
+            self._add_user(dh, container_id, image_id)
         except CanfarError:
             dh.remove(container_id)
             self._remove_storage(dh, storage)
@@ -296,7 +368,7 @@ class SessionService:
             # The container stays, so the session shows Failed with the engine's reason until deleted.
             raise LaunchError(f"Session {session_id}: {exc.message}",
                               f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})") from None
-        return self.get(session_id, dh.name)
+        return self.refresh(dh, container_id, probe=False)
 
     @staticmethod
     def _holds_slot(dh: DockerHost, summary: dict[str, object]) -> bool:
@@ -310,7 +382,7 @@ class SessionService:
             return False
 
     def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
-                   interval: float = 0.1) -> Session:
+                   interval: float = 0.05) -> Session:
         """Poll the engine and the kind's probe until Running; a session that dies raises its reason."""
         report = progress or (lambda stage, fraction: None)
         deadline = time.monotonic() + timeout
@@ -320,7 +392,7 @@ class SessionService:
             data = dh.inspect(session.container_id)
             current = with_inspect(session, data)
             if current.status in ("exited", "dead"):
-                failed = self.get(session.id, session.host)
+                failed = self.refresh(dh, session.container_id)
                 logs = self.tail_logs(failed, 5)
                 raise LaunchError(
                     f"Session {session.id} stopped while launching: {failed.reason}",
@@ -328,7 +400,7 @@ class SessionService:
                 )
             if current.status == "running" and current.host_port and self._probe(current):
                 self._mark_ready(dh, current.container_id)
-                return self.get(session.id, session.host)
+                return self.refresh(dh, session.container_id)
             if time.monotonic() > deadline:
                 raise LaunchError(
                     f"Session {session.id} did not answer within {timeout:.0f} s",
@@ -407,11 +479,26 @@ class SessionService:
         if path.parent == root and path.exists():
             shutil.rmtree(path, ignore_errors=True)
 
-    def _add_user(self, dh: DockerHost, container_id: str) -> None:
-        """Give the session's uid a name inside the container (CANFAR writes passwd entries too)."""
-        user, uid, gid = self.settings.user, self.settings.uid, self.settings.gid
+    def _image_accounts(self, dh: DockerHost, container_id: str, image_id: str) -> tuple[str, str]:
+        """The image's own /etc/passwd and /etc/group, read once per image and kept on disk."""
+        cache = self.paths.state_dir / "accounts" / f"{image_id.replace(':', '-').replace('/', '-')}.json"
+        try:
+            data = json.loads(cache.read_text())
+            return str(data["passwd"]), str(data["group"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         passwd = (dh.read_file(container_id, "/etc/passwd") or b"").decode(errors="replace")
         group = (dh.read_file(container_id, "/etc/group") or b"").decode(errors="replace")
+        try:
+            write_atomic(cache, json.dumps({"passwd": passwd, "group": group}))
+        except CanfarError:
+            pass  # a cache only: a read-only state folder costs two reads per launch
+        return passwd, group
+
+    def _add_user(self, dh: DockerHost, container_id: str, image_id: str) -> None:
+        """Give the session's uid a name inside the container (CANFAR writes passwd entries too)."""
+        user, uid, gid = self.settings.user, self.settings.uid, self.settings.gid
+        passwd, group = self._image_accounts(dh, container_id, image_id)
         shell = "/bin/sh"
         kept: builtins.list[str] = []
         for line in passwd.splitlines():
@@ -424,8 +511,10 @@ class SessionService:
         kept.append(f"{user}:x:{uid}:{gid}:{user}:/arc/home/{user}:{shell}")
         groups = [line for line in group.splitlines() if line.split(":")[2:3] != [str(gid)]]
         groups.append(f"{user}:x:{gid}:")
-        dh.write_file(container_id, "/etc", "passwd", ("\n".join(kept) + "\n").encode())
-        dh.write_file(container_id, "/etc", "group", ("\n".join(groups) + "\n").encode())
+        dh.write_files(container_id, "/etc", {
+            "passwd": ("\n".join(kept) + "\n").encode(),
+            "group": ("\n".join(groups) + "\n").encode(),
+        })
 
     # --- changing -----------------------------------------------------------------------------
 
@@ -452,6 +541,7 @@ class SessionService:
             pass
         dh.remove(s.container_id)
         self._ready.discard(s.container_id)
+        self.tunnels.close_session(s.host, s.container_id)
         if data_scratch.startswith("canfar-scratch-"):
             dh.remove_volume(data_scratch)
         elif data_scratch:
@@ -481,7 +571,9 @@ class SessionService:
         removed: builtins.list[str] = []
         sessions = self.list(dh.name, probe=False)
         for s in sessions:
-            if s.status == "created" and s.reason.startswith("the launch was interrupted"):
+            age = (self.clock() - s.created).total_seconds() if s.created else 0.0
+            abandoned = s.reason.startswith("the launch was interrupted") or age > grace_s
+            if s.status == "created" and not s.error and self.ledger.held(f"launching-{s.id}") is not True and abandoned:
                 self.delete(s)
                 removed.append(f"container {s.container_name}")
         known = {s.id for s in self.list(dh.name, probe=False, all_users=True)}
@@ -526,6 +618,7 @@ class SessionService:
             if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting"):
                 self.host(s.host).stop(s.container_id, timeout=10)
                 self._ready.discard(s.container_id)
+                self.tunnels.close_session(s.host, s.container_id)
                 stopped.append(s)
         return stopped
 
@@ -557,4 +650,4 @@ def image_for(service: SessionService, kind: str, image: str | None, host: str |
     return normalize_image(image) if image else service.default_image(kind, host)
 
 
-__all__ = ["EngineUnavailable", "HostStatus", "ImageError", "SessionService", "image_for", "utcnow"]
+__all__ = ["EngineUnavailable", "HostListing", "HostStatus", "ImageError", "SessionService", "image_for", "utcnow"]

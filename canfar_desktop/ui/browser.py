@@ -74,6 +74,11 @@ class SessionPage(QWebEnginePage):
     def createWindow(self, _kind: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:  # noqa: N802 - Qt API
         return self._popup()
 
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,  # noqa: N802
+                                 line: int, _source: str) -> None:
+        """Keep the page's console out of Qt's log: its source URL would carry the session secret."""
+        log.debug("page console (%s, line %d): %s", level.name, line, message[:500])
+
     def _permission(self, permission: QWebEnginePermission) -> None:
         kind = permission.permissionType()
         if kind == QWebEnginePermission.PermissionType.ClipboardReadWrite and same_origin(permission.origin(),

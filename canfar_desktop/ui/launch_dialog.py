@@ -151,7 +151,7 @@ class LaunchDialog(QDialog):
         self.launch_error = self._error_label("Launch problem")
 
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFields)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Host", self.host_combo)
         form.addRow("", self.capacity)
         form.addRow("Image", self.image)

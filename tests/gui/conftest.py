@@ -1,0 +1,104 @@
+"""GUI fixtures: the real QApplication (set up as the app does), windows built by the app's own code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.settings import AppPaths
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+@pytest.fixture(scope="session")
+def qapp() -> Any:
+    """The QApplication made exactly as run_app makes it (QtWebEngine's attributes included)."""
+    from canfar_desktop.ui.app import prepare_qt
+
+    return prepare_qt()
+
+
+@pytest.fixture
+def make_window(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -> Iterator[Callable[..., Any]]:
+    """A main window composed by app.build_window around a test service (own user, cleaned up)."""
+    from canfar_desktop.ui.app import build_window
+
+    windows: list[Any] = []
+
+    def factory(**settings: Any) -> Any:
+        service = make_service(**settings)
+        window = build_window(service, paths)
+        qtbot.addWidget(window)
+        window.resize(1400, 880)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        window.close()
+
+
+def screenshot(widget: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    assert widget.grab().save(str(path)), f"could not save {path}"
+    return path
+
+
+def card_named(window: Any, name: str) -> Any:
+    for card in window.dashboard.cards.values():
+        s, p = card.session, card.pending
+        if (s is not None and s.name == name) or (s is None and p is not None and p.name == name):
+            return card
+    return None
+
+
+def state_of(window: Any, name: str) -> State | None:
+    card = card_named(window, name)
+    return card.state if card is not None else None
+
+
+def js_value(qtbot: Any, tab: Any, script: str, timeout: int = 5000) -> Any:
+    """Run JavaScript in a tab's page and wait for its result."""
+    box: dict[str, Any] = {}
+    tab.run_js(script, lambda value: box.setdefault("v", value))
+    qtbot.waitUntil(lambda: "v" in box, timeout=timeout)
+    return box["v"]
+
+
+def wait_js_true(qtbot: Any, tab: Any, script: str, timeout: int) -> None:
+    """Poll a JavaScript condition in the page until it is true (the page is really there)."""
+    box: dict[str, Any] = {"ok": False, "busy": False}
+
+    def poll() -> bool:
+        if box["ok"]:
+            return True
+        if not box["busy"]:
+            box["busy"] = True
+
+            def got(value: Any) -> None:
+                box["busy"] = False
+                box["ok"] = value is True
+
+            tab.run_js(script, got)
+        return False
+
+    from pytestqt.exceptions import TimeoutError as WaitTimeout
+
+    try:
+        qtbot.waitUntil(poll, timeout=timeout)
+    except WaitTimeout:
+        state = js_value(qtbot, tab, "document.location.pathname + ' | ' + document.title + ' | '"
+                         " + (document.documentElement ? document.documentElement.className : 'no document')"
+                         " + ' | ' + (document.body ? document.body.innerText.slice(0, 300) : '')")
+        raise AssertionError(f"page condition not met: {script}; the page shows: {state}") from None

@@ -1,0 +1,57 @@
+"""The dashboard follows the engine: sessions made outside the window appear by themselves."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.settings import save_settings
+
+from .conftest import card_named, screenshot, state_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any, paths: Any,
+                                                   session_images: dict[str, str]) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
+    # Only the engine's event stream may bring the card: the slow reconcile timer is off.
+    window.store._reconcile.stop()
+    save_settings(paths, window.service.settings)  # the CLI reads the same settings (same user)
+    env = dict(os.environ, CANFAR_DESKTOP_HOME=str(paths.config_dir.parent))
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "canfar_desktop", "create", "contributed", session_images["contributed"],
+         "-n", "from-the-cli"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        qtbot.waitUntil(lambda: card_named(window, "from-the-cli") is not None, timeout=30000)
+        qtbot.waitUntil(lambda: state_of(window, "from-the-cli") == State.RUNNING, timeout=60000)
+    finally:
+        _out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 0, err
+
+    # A second session, made by the core directly, to show a dashboard with a few cards.
+    svc = window.service
+    req = svc.validate("notebook", session_images["notebook"], "galaxy-photometry")
+    svc.launch(req)
+    qtbot.waitUntil(lambda: state_of(window, "galaxy-photometry") == State.RUNNING, timeout=60000)
+    card = card_named(window, "from-the-cli")
+    assert card.open_button.isEnabled()
+    assert "left" in card.meta.text() and "flexible" in card.meta.text()
+    assert card.badge.text() == "Running"
+    for c in window.dashboard.cards.values():
+        assert c.accessibleName() and c.open_button.accessibleName() and c.delete_button.accessibleName()
+    screenshot(window, "dashboard.png")
+
+
+def test_cards_reflow_with_width(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    grid = window.dashboard.grid
+    assert grid.columns_for(340) == 1
+    assert grid.columns_for(1400) >= 3
+    window.resize(700, 700)
+    qtbot.waitUntil(lambda: grid.columns <= 2, timeout=5000)

@@ -1,0 +1,73 @@
+"""The launch dialog checks what is typed; the settings dialog validates and saves atomically."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from canfar_desktop.core.settings import load_settings
+
+from .conftest import screenshot
+
+
+def test_launch_dialog_refuses_invalid_input(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    dialog = window.new_session("desktop")
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=15000)
+    assert dialog.kind == "desktop"
+    assert dialog.name.text().startswith("desktop-") and dialog.launch_button.isEnabled()
+
+    dialog.name.setText("my session!")
+    assert not dialog.launch_button.isEnabled()
+    assert dialog.name_error.isVisible() and "'!'" in dialog.name_error.text()
+    dialog.name.setText("x" * 40)
+    assert not dialog.launch_button.isEnabled() and "32" in dialog.name_error.text()
+    dialog.name.setText("my-session")
+    assert dialog.launch_button.isEnabled() and not dialog.name_error.isVisible()
+
+    dialog.image.setCurrentText("Not An Image")
+    assert not dialog.launch_button.isEnabled() and dialog.image_error.isVisible()
+    dialog.image.setCurrentText("canfar-desktop/desktop:latest")
+    assert dialog.launch_button.isEnabled()
+
+    dialog.fixed.setChecked(True)
+    dialog.cores.setValue(dialog.facts.info.cpus + 1)
+    assert not dialog.launch_button.isEnabled()
+    assert "cores" in dialog.resources_error.text()
+    dialog.cores.setValue(1)
+    dialog.ram.setValue(dialog.facts.info.memory_gb + 10)
+    assert not dialog.launch_button.isEnabled() and "RAM" in dialog.resources_error.text()
+    dialog.ram.setValue(2)
+    assert dialog.launch_button.isEnabled()
+    dialog.reject()
+
+
+def test_settings_dialog_validates_and_saves(make_window: Any, qtbot: Any, paths: Any) -> None:
+    window = make_window()
+    dialog = window.open_settings()
+    qtbot.waitExposed(dialog)
+    screenshot(dialog, "settings-dialog.png")
+    dialog.limit.setValue(5)
+    dialog.lifetime.setValue(12)
+    dialog.theme.setCurrentText("dark")
+    dialog.save()
+    assert dialog.result_settings is not None
+    saved = json.loads(paths.settings_file.read_text())
+    assert saved["session_limit"] == 5 and saved["theme"] == "dark"
+    assert window.service.settings.session_limit == 5
+    assert window.service.settings.session_lifetime_hours == 12
+    qtbot.waitUntil(lambda: "of 5 active" in window.count_label.text(), timeout=10000)
+
+
+def test_corrupt_settings_file_is_reported_not_fatal(make_window: Any, qtbot: Any, paths: Any) -> None:
+    from canfar_desktop.ui.app import build_window
+
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text("{ not json")
+    _settings, warning = load_settings(paths)
+    assert warning
+    window = make_window()
+    other = build_window(window.service, paths, warning, start=False)
+    qtbot.addWidget(other)
+    texts = [t.text for t in other.messages.toasts]
+    assert any("Settings were reset" in t for t in texts)

@@ -1,0 +1,87 @@
+"""The main path, end to end: launch a notebook from the dialog, use it in a tab, close, reopen, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from canfar_desktop.core.lifecycle import State
+
+from .conftest import card_named, screenshot, state_of, wait_js_true
+
+# The dock panel exists and the splash screen has gone: JupyterLab's shell is up and drawn.
+JUPYTERLAB_LOADED = ("document.querySelector('#jp-main-dock-panel') !== null"
+                     " && document.querySelector('#jupyterlab-splash') === null")
+
+
+def click_delete_in_confirmation(qtbot: Any) -> dict[str, bool]:
+    """Drive the real confirmation box: press its Delete button as soon as it is shown."""
+    seen = {"clicked": False}
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            assert "/arc" in box.informativeText() and "/scratch" in box.informativeText()
+            for button in box.buttons():
+                if button.text() == "Delete":
+                    seen["clicked"] = True
+                    button.click()
+                    return
+        QTimer.singleShot(100, press)
+
+    QTimer.singleShot(100, press)
+    return seen
+
+
+def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, session_images: dict[str, str]) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
+    assert window.dashboard.stack.currentWidget() is window.dashboard.empty
+
+    dialog = window.new_session("notebook")
+    qtbot.waitUntil(lambda: dialog.facts is not None, timeout=15000)
+    dialog.image.setCurrentText(session_images["notebook"])
+    dialog.name.setText("gui-notebook")
+    assert dialog.launch_button.isEnabled()
+    assert "CPUs" in dialog.capacity.text()
+    screenshot(dialog, "launch-dialog.png")
+    qtbot.mouseClick(dialog.launch_button, Qt.MouseButton.LeftButton)
+
+    # The card shows the launch, then Running; the tab opens by itself.
+    qtbot.waitUntil(lambda: card_named(window, "gui-notebook") is not None, timeout=15000)
+    qtbot.waitUntil(lambda: state_of(window, "gui-notebook") == State.RUNNING, timeout=120000)
+    qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
+    tab = next(iter(window.session_tabs.values()))
+    assert tab.kind == "notebook"
+    wait_js_true(qtbot, tab, JUPYTERLAB_LOADED, timeout=60000)
+    qtbot.waitUntil(lambda: "JupyterLab" in tab.page.title(), timeout=20000)
+    session = card_named(window, "gui-notebook").session
+    assert session is not None and session.owner == window.service.settings.user
+    screenshot(window, "notebook-tab.png")
+
+    # Closing the tab leaves the session running, seen as Suspended (no viewer connected).
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(tab))
+    assert not window.session_tabs
+    qtbot.waitUntil(lambda: state_of(window, "gui-notebook") == State.SUSPENDED, timeout=30000)
+    assert not window.tabs.isVisible()
+
+    # Reopening from the card reconnects: Running again, JupyterLab again.
+    card = card_named(window, "gui-notebook")
+    assert card.open_button.isEnabled()
+    qtbot.mouseClick(card.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
+    tab = next(iter(window.session_tabs.values()))
+    wait_js_true(qtbot, tab, JUPYTERLAB_LOADED, timeout=60000)
+    qtbot.waitUntil(lambda: state_of(window, "gui-notebook") == State.RUNNING, timeout=30000)
+
+    # Delete from the card, through the real confirmation box; the container is gone.
+    seen = click_delete_in_confirmation(qtbot)
+    qtbot.mouseClick(card_named(window, "gui-notebook").delete_button, Qt.MouseButton.LeftButton)
+    assert seen["clicked"]
+    client = docker.from_env()
+    qtbot.waitUntil(lambda: not client.containers.list(all=True, filters={"id": session.container_id}), timeout=30000)
+    qtbot.waitUntil(lambda: card_named(window, "gui-notebook") is None, timeout=15000)
+    assert not window.session_tabs

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
@@ -39,6 +39,7 @@ from . import icons
 
 log = logging.getLogger(__name__)
 
+NOVNC_START_MS = 8000
 ZOOM_STEPS = (0.5, 0.67, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
 OPENABLE = (State.RUNNING, State.SUSPENDED)
 
@@ -159,6 +160,8 @@ class SessionTab(QWidget):
         self.page = SessionPage(profile, QUrl(url), self._new_popup, self.view)
         self.view.setPage(self.page)
         self.page.titleChanged.connect(self._title_changed)
+        self.page.loadFinished.connect(self._load_finished)
+        self._reloaded_stuck_page = False
 
         self.toolbar = QToolBar()
         self.toolbar.setIconSize(QSize(18, 18))
@@ -224,6 +227,21 @@ class SessionTab(QWidget):
 
     def run_js(self, script: str, callback: Callable[[Any], None]) -> None:
         self.page.runJavaScript(script, 0, callback)
+
+    def _load_finished(self, ok: bool) -> None:
+        if ok and self.kind == "desktop" and not self.is_popup and not self._reloaded_stuck_page:
+            QTimer.singleShot(NOVNC_START_MS, self, self._check_novnc_started)
+
+    def _check_novnc_started(self) -> None:
+        """noVNC 1.3 occasionally stops before its UI starts (left `noVNC_loading`); one reload fixes it."""
+        def checked(stuck: object) -> None:
+            if stuck is True and not self.stopped:
+                log.info("the noVNC page of session %s did not start; reloading it once", self.session.id)
+                self._reloaded_stuck_page = True
+                self.view.reload()
+
+        self.run_js("document.documentElement !== null"
+                    " && document.documentElement.classList.contains('noVNC_loading')", checked)
 
     def _new_popup(self) -> QWebEnginePage | None:
         tab = SessionTab(self.session, self.session_url, self.profile, owns_profile=False)

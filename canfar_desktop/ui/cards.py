@@ -201,10 +201,11 @@ class SessionCard(QFrame):
         self.badge.setText(state.value)
         self.badge.setStyleSheet(f"background: {colour};")
         self.badge.setAccessibleName(f"State: {state.value}")
-        self.reason.setText(reason)
-        self.reason.setVisible(bool(reason))
+        # The reason line is always there (cards in a row keep one height); Running says it is ready.
+        self.reason.setText(reason or ("ready" if state == State.RUNNING else state.value.lower()))
         emphasis = colour if state in (State.FAILED, State.LAUNCHING) else ""
         self.reason.setStyleSheet(f"color: {emphasis};" if emphasis else "")
+        self.reason.setObjectName("cardReason" if emphasis else "cardMeta")
 
     def _progress(self, fraction: float | None) -> None:
         if fraction is None:

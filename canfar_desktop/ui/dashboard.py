@@ -60,7 +60,7 @@ class CardGrid(QWidget):
         for i in range(self._grid.columnCount()):
             self._grid.setColumnStretch(i, 0)
         for index, card in enumerate(self._cards):
-            self._grid.addWidget(card, index // columns, index % columns)
+            self._grid.addWidget(card, index // columns, index % columns, Qt.AlignmentFlag.AlignTop)
             card.show()
         for i in range(columns):
             self._grid.setColumnStretch(i, 1)
@@ -114,8 +114,13 @@ class Dashboard(QWidget):
         self.loading = QLabel("Looking for sessions…")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading.setObjectName("muted")
+        self.unavailable = QLabel("Sessions cannot be listed while the Docker engine is unreachable.\n"
+                                  "They keep running; they appear here again when the engine answers.")
+        self.unavailable.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.unavailable.setObjectName("muted")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.loading)
+        self.stack.addWidget(self.unavailable)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.scroll)
 
@@ -154,7 +159,8 @@ class Dashboard(QWidget):
         layout.addLayout(row)
         return box
 
-    def show_sessions(self, sessions: list[Session], pending: list[PendingLaunch], loaded: bool) -> None:
+    def show_sessions(self, sessions: list[Session], pending: list[PendingLaunch], loaded: bool,
+                      unreachable: bool = False) -> None:
         """Update cards in place (no flicker): one per session, plus launches not yet listed."""
         now = datetime.now(UTC)
         by_id = {p.session_id: p for p in pending if p.session_id}
@@ -180,7 +186,9 @@ class Dashboard(QWidget):
                 card.show_pending(p)
             ordered.append(card)
         self.grid.set_cards(ordered)
-        if not loaded and not ordered:
+        if unreachable and not ordered:
+            self.stack.setCurrentWidget(self.unavailable)
+        elif not loaded and not ordered:
             self.stack.setCurrentWidget(self.loading)
         else:
             self.stack.setCurrentWidget(self.scroll if ordered else self.empty)

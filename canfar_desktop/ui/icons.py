@@ -87,6 +87,11 @@ def icon(name: str, color: str | None = None) -> QIcon:
     return result
 
 
+def icon_path(name: str) -> str:
+    """The SVG file's path for style sheets (forward slashes, as Qt style sheets want)."""
+    return (ICON_DIR / f"{name}.svg").as_posix()
+
+
 def clear_cache() -> None:
     """Forget rendered icons (after a theme change re-tints them)."""
     _cache.clear()

@@ -6,6 +6,8 @@ and never interrupts what they are doing in a session tab.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
@@ -86,6 +88,7 @@ class EngineBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.host = ""
+        self._error: CanfarError | None = None
         self.picture = QLabel()
         self.picture.setPixmap(icons.icon("warning", "#b7791f").pixmap(28, 28))
         self.title = QLabel()
@@ -114,6 +117,7 @@ class EngineBanner(QFrame):
 
     def show_error(self, host: str, err: CanfarError) -> None:
         self.host = host
+        self._error = err
         self.title.setText(f"<b>Cannot reach the Docker engine of host “{_escape(host)}”.</b> {_escape(err.message)}")
         self.hint.setText(f"What to do: {_escape(err.hint)}. The dashboard reconnects by itself when the engine is "
                           "back." if err.hint else "The dashboard reconnects by itself when the engine is back.")
@@ -124,13 +128,19 @@ class EngineBanner(QFrame):
     def show_findings(self, checks: list[Check]) -> None:
         lines = []
         for c in checks:
-            line = f"{c.symbol} {_escape(c.title)}: {_escape(c.verdict)}"
+            verdict = c.verdict
+            if self._error is not None and verdict.endswith(self._error.message):
+                verdict = verdict[: -len(self._error.message)].rstrip(": ")  # the banner already says the rest
+                lines.append(f"{c.symbol} {_escape(c.title)}: {_escape(verdict)}")
+                continue
+            line = f"{c.symbol} {_escape(c.title)}: {_escape(verdict)}"
             if c.figure:
                 line += f" ({_escape(c.figure)})"
             if c.hint and c.level in ("warn", "fail"):
                 line += f" — {_escape(c.hint)}"
             lines.append(line)
-        self.findings.setText("<i>Doctor:</i><br>" + "<br>".join(lines))
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.findings.setText(f"<i>Doctor (checked at {stamp}):</i> " + "<br>".join(lines))
         self.findings.setVisible(bool(lines))
 
     def retrying(self) -> None:

@@ -33,7 +33,7 @@ class SettingsDialog(QDialog):
         self.result_settings: Settings | None = None
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)
         local = next((h for h in settings.hosts if h.name == settings.default_host), HostConfig())
 
         self.host_url = QLineEdit(local.url)

@@ -108,4 +108,7 @@ QLabel#emptyTitle {{ font-size: 16pt; font-weight: 600; }}
 QLabel#error {{ color: #c53030; }}
 QWidget#dashboard, QScrollArea#dashboardScroll, QWidget#cardGrid {{ background: {c.window}; }}
 QFrame#stopped {{ background: {c.window}; }}
+QTabBar::close-button {{ image: url({icons.icon_path("close")}); subcontrol-position: right; }}
+QTabBar::close-button:hover {{ background: {c.border}; border-radius: 3px; }}
+QTabBar::tab {{ padding: 6px 10px; }}
 """

@@ -331,7 +331,8 @@ class MainWindow(QMainWindow):
 
     def _sessions_changed(self) -> None:
         sessions = self.store.all()
-        self.dashboard.show_sessions(sessions, list(self.pending.values()), self.store.loaded)
+        unreachable = bool(self.store.unreachable) and len(self.store.unreachable) == len(self.service.host_names())
+        self.dashboard.show_sessions(sessions, list(self.pending.values()), self.store.loaded, unreachable)
         for key, tab in self.session_tabs.items():
             if key[0] in self.store.unreachable:
                 continue

@@ -48,7 +48,14 @@ def make_window(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -
         window.close()
 
 
-def screenshot(widget: Any, name: str) -> Path:
+def screenshot(widget: Any, name: str, qtbot: Any = None, settle_ms: int = 0) -> Path:
+    """Save a picture of `widget`; web views need `settle_ms` for the compositor to present their frame."""
+    from PySide6.QtWidgets import QApplication
+
+    if qtbot is not None and settle_ms:
+        qtbot.wait(settle_ms)  # not synchronisation: the page is checked already, this lets it be painted
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     assert widget.grab().save(str(path)), f"could not save {path}"

@@ -45,6 +45,19 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     assert card.badge.text() == "Running"
     for c in window.dashboard.cards.values():
         assert c.accessibleName() and c.open_button.accessibleName() and c.delete_button.accessibleName()
+    # A notebook kind on an image without JupyterLab fails, and its card says why.
+    broken = svc.validate("notebook", session_images["contributed"], "broken-notebook")
+    svc.launch(broken)
+    qtbot.waitUntil(lambda: state_of(window, "broken-notebook") == State.FAILED, timeout=60000)
+    failed = card_named(window, "broken-notebook")
+    assert "exited with code" in failed.reason.full_text()
+    assert not failed.open_button.isEnabled()
+    # Opened once and closed again: Suspended.
+    window.open_session(card.session.id, card.session.host)
+    qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
+    qtbot.waitUntil(lambda: window.store.find(card.session.id) is not None, timeout=5000)
+    window.close_current_tab()
+    qtbot.waitUntil(lambda: state_of(window, "from-the-cli") == State.SUSPENDED, timeout=30000)
     screenshot(window, "dashboard.png")
 
 

@@ -33,4 +33,4 @@ def test_desktop_session_shows_connected_novnc(make_window: Any, qtbot: Any, ses
     qtbot.waitUntil(lambda: not any(sc.isEnabled() for sc in window.shortcuts), timeout=5000)
     window.dashboard.new_button.setFocus()
     qtbot.waitUntil(lambda: all(sc.isEnabled() for sc in window.shortcuts), timeout=5000)
-    screenshot(window, "desktop-tab.png")
+    screenshot(window, "desktop-tab.png", qtbot, settle_ms=2500)

@@ -24,6 +24,7 @@ def test_unreachable_engine_banner_retry_and_recovery(make_window: Any, qtbot: A
     qtbot.waitUntil(banner.findings.isVisible, timeout=15000)
     assert "Docker engine" in banner.findings.text()
     assert "unreachable" in window.host_label.text()
+    assert window.dashboard.stack.currentWidget() is window.dashboard.unavailable
     assert banner.retry_button.accessibleName()
     screenshot(window, "engine-unreachable.png")
 

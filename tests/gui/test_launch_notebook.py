@@ -60,7 +60,9 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, session_im
     qtbot.waitUntil(lambda: "JupyterLab" in tab.page.title(), timeout=20000)
     session = card_named(window, "gui-notebook").session
     assert session is not None and session.owner == window.service.settings.user
-    screenshot(window, "notebook-tab.png")
+    for toast in list(window.messages.toasts):
+        window.messages.dismiss(toast)
+    screenshot(window, "notebook-tab.png", qtbot, settle_ms=2000)
 
     # Closing the tab leaves the session running, seen as Suspended (no viewer connected).
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(tab))

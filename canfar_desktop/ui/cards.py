@@ -25,6 +25,7 @@ from ..core.session import Session
 from ..core.settings import Resources
 from . import icons
 from .theme import STATE_COLOURS
+from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
 
 
@@ -204,8 +205,7 @@ class SessionCard(QFrame):
         # The reason line is always there (cards in a row keep one height); Running says it is ready.
         self.reason.setText(reason or ("ready" if state == State.RUNNING else state.value.lower()))
         emphasis = colour if state in (State.FAILED, State.LAUNCHING) else ""
-        self.reason.setStyleSheet(f"color: {emphasis};" if emphasis else "")
-        self.reason.setObjectName("cardReason" if emphasis else "cardMeta")
+        self.reason.setStyleSheet(f"color: {emphasis or current_colours().muted};")
 
     def _progress(self, fraction: float | None) -> None:
         if fraction is None:

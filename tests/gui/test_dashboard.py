@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.settings import save_settings
 
@@ -59,6 +62,18 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     window.close_current_tab()
     qtbot.waitUntil(lambda: state_of(window, "from-the-cli") == State.SUSPENDED, timeout=30000)
     screenshot(window, "dashboard.png")
+
+    # Logs and events of the failed session, one click from its card, without blocking the window.
+    qtbot.mouseClick(failed.logs_button, Qt.MouseButton.LeftButton)
+    logs = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Logs of broken-notebook")
+    qtbot.waitUntil(lambda: "jupyter" in logs.text.toPlainText(), timeout=15000)
+    assert svc.get(failed.session.id).secret not in logs.text.toPlainText()
+    logs.close()
+    qtbot.mouseClick(failed.events_button, Qt.MouseButton.LeftButton)
+    events = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Events of broken-notebook")
+    qtbot.waitUntil(lambda: "die" in events.text.toPlainText(), timeout=15000)
+    assert "create" in events.text.toPlainText() and "exit code 127" in events.text.toPlainText()
+    events.close()
 
 
 def test_cards_reflow_with_width(make_window: Any, qtbot: Any) -> None:

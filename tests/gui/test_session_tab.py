@@ -1,0 +1,79 @@
+"""Session tabs: a stopped session shows why in its tab; shortcuts; a failed launch keeps its reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.plan import LaunchRequest
+from canfar_desktop.core.settings import Resources
+
+from .conftest import card_named, screenshot, state_of
+
+
+def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
+                                                 session_images: dict[str, str]) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
+    req = window.service.validate("contributed", session_images["contributed"], "web-app")
+    window.launch(req, "local")
+    qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=60000)
+    tab = next(iter(window.session_tabs.values()))
+    qtbot.waitUntil(lambda: tab.page.url().toString().startswith("http://127.0.0.1:"), timeout=10000)
+
+    # Zoom and copy URL (with its warning).
+    tab.zoom_in()
+    assert tab.view.zoomFactor() > 1.0 and tab.zoom_label.text() == "110 %"
+    tab.zoom_reset()
+    assert tab.view.zoomFactor() == 1.0
+    tab.copy_url()
+    assert QGuiApplication.clipboard().text() == tab.session_url
+    assert any("secret" in t.hint for t in window.messages.toasts)
+
+    # Window shortcuts work while a web-app tab has focus: Ctrl+N opens the launch dialog.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None
+                    or any(w.windowTitle() == "New session" and w.isVisible() for w in QApplication.topLevelWidgets()),
+                    timeout=5000)
+    for w in QApplication.topLevelWidgets():
+        if w.windowTitle() == "New session" and w.isVisible():
+            w.close()
+
+    # The container stops behind the tab's back: the tab says so instead of a browser error page.
+    session = card_named(window, "web-app").session
+    docker.from_env().containers.get(session.container_id).kill()
+    qtbot.waitUntil(lambda: tab.stopped, timeout=15000)
+    assert tab.stack.currentWidget() is tab.stopped_panel
+    assert "has stopped" in tab.stopped_panel.title.text()
+    assert tab.stopped_panel.reason.text()
+    assert not tab.stopped_panel.renew_button.isVisible()
+    assert state_of(window, "web-app") in (State.FAILED, State.TERMINATED)
+    screenshot(window, "session-stopped.png")
+
+    # Ctrl+W closes the tab; the card stays.
+    qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.session_tabs, timeout=5000)
+    assert card_named(window, "web-app") is not None
+
+
+def test_failed_launch_shows_reason_on_its_card(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
+    req = LaunchRequest(kind="contributed", image="canfar-desktop/does-not-exist:latest", name="no-image",
+                        resources=Resources(), env={})
+    pending = window.launch(req, "local")
+    qtbot.waitUntil(lambda: pending.error is not None, timeout=60000)
+    card = card_named(window, "no-image")
+    assert card is not None and card.state == State.FAILED
+    assert "does-not-exist" in card.reason.full_text()
+    assert card.dismiss_button.isVisible() and not card.open_button.isVisible()
+    assert any(t.level == "error" for t in window.messages.toasts)
+    qtbot.mouseClick(card.dismiss_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card_named(window, "no-image") is None, timeout=5000)

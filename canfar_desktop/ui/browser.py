@@ -195,7 +195,8 @@ class SessionTab(QWidget):
         self.setFocusProxy(self.view)
 
     def _action(self, name: str, text: str, slot: Callable[[], Any]) -> None:
-        act = self.toolbar.addAction(icons.icon(name), text)
+        act = self.toolbar.addAction(text)
+        icons.set_icon(act, name)
         act.setToolTip(text)
         act.triggered.connect(slot)
         button = self.toolbar.widgetForAction(act)

@@ -139,7 +139,7 @@ class SessionCard(QFrame):
 
     def _tool(self, name: str, tip: str, accessible: str, signal: Signal) -> QToolButton:
         button = QToolButton()
-        button.setIcon(icons.icon(name))
+        icons.set_icon(button, name)
         button.setIconSize(QSize(18, 18))
         button.setAutoRaise(True)
         button.setToolTip(tip)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -85,6 +85,24 @@ def icon(name: str, color: str | None = None) -> QIcon:
             result = style.standardIcon(_FALLBACK.get(name, QStyle.StandardPixmap.SP_FileIcon))
     _cache[key] = result
     return result
+
+
+def set_icon(target: QObject, name: str, color: str | None = None) -> None:
+    """Give a widget or action a named icon and remember the name, so a theme change can re-tint it."""
+    target.setIcon(icon(name, color))  # type: ignore[attr-defined]
+    target.setProperty("canfarIcon", name)
+    target.setProperty("canfarIconColor", color or "")
+
+
+def retint(app: QApplication) -> None:
+    """Re-render every remembered icon in the current palette (after the theme changed)."""
+    targets: list[QObject] = list(app.allWidgets())
+    for window in app.topLevelWidgets():
+        targets += window.findChildren(QAction)
+    for target in targets:
+        name = target.property("canfarIcon")
+        if name:
+            target.setIcon(icon(str(name), str(target.property("canfarIconColor") or "") or None))  # type: ignore[attr-defined]
 
 
 def icon_path(name: str) -> str:

@@ -84,6 +84,7 @@ def apply(app: QApplication, theme: str) -> Colours:
     app.setPalette(pal)
     app.setStyleSheet(style_sheet(c))
     icons.clear_cache()
+    icons.retint(app)
     return c
 
 

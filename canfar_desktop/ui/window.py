@@ -126,7 +126,8 @@ class MainWindow(QMainWindow):
     # --- building -----------------------------------------------------------------------------
 
     def _action(self, text: str, icon_name: str, slot: Any, tip: str) -> QAction:
-        act = QAction(icons.icon(icon_name), text, self)
+        act = QAction(text, self)
+        icons.set_icon(act, icon_name)
         act.setToolTip(tip)
         act.setStatusTip(tip)
         act.triggered.connect(slot)

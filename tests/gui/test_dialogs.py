@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from PySide6.QtWidgets import QApplication
+
 from canfar_desktop.core.settings import load_settings
 
 from .conftest import screenshot
@@ -57,6 +59,8 @@ def test_settings_dialog_validates_and_saves(make_window: Any, qtbot: Any, paths
     assert window.service.settings.session_limit == 5
     assert window.service.settings.session_lifetime_hours == 12
     qtbot.waitUntil(lambda: "of 5 active" in window.count_label.text(), timeout=10000)
+    assert QApplication.instance().property("canfarTheme") == "dark"
+    screenshot(window, "dashboard-dark.png")
 
 
 def test_corrupt_settings_file_is_reported_not_fatal(make_window: Any, qtbot: Any, paths: Any) -> None:

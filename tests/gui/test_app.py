@@ -78,3 +78,16 @@ def test_single_instance_hand_over(make_window: Any, qtbot: Any, paths: Any) -> 
     # The unknown session is reported in the window, not as a crash.
     qtbot.waitUntil(lambda: any("nosuchid" in t.text for t in window.messages.toasts), timeout=15000)
     server.close()
+
+
+def test_unexpected_error_becomes_a_message(make_window: Any, qtbot: Any, monkeypatch: Any) -> None:
+    from canfar_desktop.ui.app import install_excepthook
+
+    window = make_window()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_excepthook(window)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+    assert any("boom" in t.text and t.level == "error" for t in window.messages.toasts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import docker
@@ -36,7 +38,8 @@ def click_delete_in_confirmation(qtbot: Any) -> dict[str, bool]:
     return seen
 
 
-def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, session_images: dict[str, str]) -> None:
+def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any,
+                                        session_images: dict[str, str]) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     assert window.dashboard.stack.currentWidget() is window.dashboard.empty
@@ -48,6 +51,7 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, session_im
     assert dialog.launch_button.isEnabled()
     assert "CPUs" in dialog.capacity.text()
     screenshot(dialog, "launch-dialog.png")
+    started = time.monotonic()
     qtbot.mouseClick(dialog.launch_button, Qt.MouseButton.LeftButton)
 
     # The card shows the launch, then Running; the tab opens by itself.
@@ -58,6 +62,14 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, session_im
     assert tab.kind == "notebook"
     wait_js_true(qtbot, tab, JUPYTERLAB_LOADED, timeout=60000)
     qtbot.waitUntil(lambda: "JupyterLab" in tab.page.title(), timeout=20000)
+    print(f"launch click to live JupyterLab in its tab: {time.monotonic() - started:.1f} s")
+
+    # The dialog remembered this choice for the next notebook.
+    remembered = json.loads(paths.settings_file.read_text())["last_choices"]["notebook"]
+    assert remembered["image"] == session_images["notebook"]
+    again = window.new_session("notebook")
+    assert again.image.currentText() == session_images["notebook"]
+    again.reject()
     session = card_named(window, "gui-notebook").session
     assert session is not None and session.owner == window.service.settings.user
     for toast in list(window.messages.toasts):

@@ -9,7 +9,6 @@ import sys
 import time
 
 import docker
-
 from common import CLI, NOTEBOOK, http_ok, isolated_home, machine, median, table, timed
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
@@ -19,7 +18,8 @@ def plain_docker_run(client: docker.DockerClient, i: int) -> float:
     """What a person would type by hand: docker run, then poll until Jupyter answers."""
     name = f"bench-plain-{i}-{secrets.token_hex(3)}"
     started = time.perf_counter()
-    subprocess.run(["docker", "run", "-d", "--name", name, "-p", "127.0.0.1::8888", "-e", f"JUPYTER_TOKEN={secrets.token_hex(24)}",
+    token = secrets.token_hex(24)
+    subprocess.run(["docker", "run", "-d", "--name", name, "-p", "127.0.0.1::8888", "-e", f"JUPYTER_TOKEN={token}",
                     NOTEBOOK, "jupyter", "lab", "--ServerApp.ip=0.0.0.0", "--ServerApp.port=8888",
                     f"--ServerApp.base_url=/session/notebook/{name}/", "--ServerApp.root_dir=/", "--no-browser",
                     "--allow-root"], check=True, capture_output=True)

@@ -59,9 +59,9 @@ def rfb_banner(host: str, port: int, path: str, timeout: float = 3.0) -> bytes:
         return rest[2:2 + length]
 
 
-def established_connections(port: int, proc: Path = Path("/proc/net")) -> int | None:
-    """Established TCP connections whose local port is `port`; None when /proc cannot tell."""
-    total = 0
+def connection_counts(proc: Path = Path("/proc/net")) -> dict[int, int] | None:
+    """Established TCP connections per local port, read once; None when /proc cannot tell."""
+    counts: dict[int, int] = {}
     seen = False
     for name in ("tcp", "tcp6"):
         try:
@@ -74,6 +74,11 @@ def established_connections(port: int, proc: Path = Path("/proc/net")) -> int | 
             if len(parts) < 4 or parts[3] != _ESTABLISHED:
                 continue
             local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            if local_port == port:
-                total += 1
-    return total if seen else None
+            counts[local_port] = counts.get(local_port, 0) + 1
+    return counts if seen else None
+
+
+def established_connections(port: int, proc: Path = Path("/proc/net")) -> int | None:
+    """Established TCP connections whose local port is `port`; None when /proc cannot tell."""
+    counts = connection_counts(proc)
+    return None if counts is None else counts.get(port, 0)

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from .hosts import is_remote, make_dialer, make_host, prepare_volumes, storage_d
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
 from .lifecycle import ACTIVE, INTERRUPTED_AFTER_S, Facts, State, derive_state
-from .probe import established_connections, http_ready
+from .probe import connection_counts, http_ready
 from .session import Session, from_summary, with_inspect
 from .settings import AppPaths, HostConfig, Resources, Settings, write_atomic
 from .tunnels import Target, TunnelManager
@@ -78,6 +79,7 @@ class SessionService:
         self.ledger = Ledger(paths.ledger_file)
         self._hosts: dict[str, DockerHost] = dict(hosts or {})
         self._ready: set[str] = set()  # container ids whose app has answered since they started
+        self._connections: dict[int, int] | None = None  # per-port connection counts during one listing
         self._lock = threading.Lock()
         self.tunnels = TunnelManager()  # local forwards to sessions on remote hosts
         self._listings: dict[str, HostListing] = {}
@@ -148,7 +150,20 @@ class SessionService:
         if not all_users:
             sessions = [s for s in sessions if s.owner == self.settings.user]
         renewals = self.ledger.entries(dh.name)
-        result = [self._complete(dh, s, renewals.get(s.id, {}), probe) for s in sessions if s.id]
+        if probe:  # probe every session not known to be ready at once, not one after another
+            waiting = [s for s in sessions if s.id and s.status == "running" and s.host_port is not None
+                       and s.container_id not in self._ready]
+            if waiting:
+                with ThreadPoolExecutor(max_workers=min(16, len(waiting))) as pool:
+                    answers = list(pool.map(self._probe_quietly, waiting))
+                for s, ok in zip(waiting, answers, strict=True):
+                    if ok:
+                        self._mark_ready(dh, s, renewals.get(s.id, {}))
+        self._connections = connection_counts()
+        try:
+            result = [self._complete(dh, s, renewals.get(s.id, {}), False) for s in sessions if s.id]
+        finally:
+            self._connections = None
         result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=UTC), reverse=True)
         if not all_users:  # forwards of sessions that stopped or went away are closed
             self.tunnels.keep_only(dh.name, {(s.container_id, s.host_port) for s in result if s.status == "running"})
@@ -194,10 +209,12 @@ class SessionService:
             if not ready and probe and s.host_port is not None:
                 ready = self._probe(s)
                 if ready:
-                    self._mark_ready(dh, s.container_id)
+                    self._mark_ready(dh, s, entry)
             if s.host_port is not None:
                 try:  # counted on the local port: the forward's for remote hosts
-                    viewers = established_connections(self.endpoint(s)[1])
+                    port = self.endpoint(s)[1]
+                    counts = self._connections if self._connections is not None else connection_counts()
+                    viewers = None if counts is None else counts.get(port, 0)
                 except CanfarError:
                     viewers = None
         else:
@@ -239,15 +256,25 @@ class SessionService:
         ctx = LaunchContext(session_id=s.id, user=s.owner, secret="", threads=1)
         return http_ready(addr, port, kind.probe(ctx), timeout=1.0)
 
-    def _mark_ready(self, dh: DockerHost, container_id: str) -> None:
+    def _probe_quietly(self, s: Session) -> bool:
+        try:
+            return self._probe(s)
+        except CanfarError:
+            return False
+
+    def _mark_ready(self, dh: DockerHost, s: Session, entry: dict[str, object]) -> None:
         """Remember a session answered; from then on the engine restarts it after an engine restart.
 
         Before it is first ready a session has no restart policy, so a process that exits at
         start-up shows Failed with its reason instead of restarting in a loop.
         """
-        if container_id not in self._ready:
-            self._ready.add(container_id)
-            dh.keep_running(container_id)
+        self._ready.add(s.container_id)
+        if entry.get("restart_policy") != s.container_id:
+            dh.keep_running(s.container_id)
+            try:
+                self.ledger.update(dh.name, s.id, restart_policy=s.container_id)
+            except CanfarError:
+                pass  # a read-only state folder only costs a repeated call
 
     def forget_readiness(self, container_id: str) -> None:
         """Called when the engine reports the container died or restarted."""
@@ -399,7 +426,7 @@ class SessionService:
                     "see its logs (canfar-desktop logs " + session.id + ")" + (f"; last output: {logs[-1]}" if logs else ""),
                 )
             if current.status == "running" and current.host_port and self._probe(current):
-                self._mark_ready(dh, current.container_id)
+                self._mark_ready(dh, current, self.ledger.entry(dh.name, current.id))
                 return self.refresh(dh, session.container_id)
             if time.monotonic() > deadline:
                 raise LaunchError(

@@ -1,0 +1,43 @@
+"""`canfar-desktop ps` with 0, 10 and 50 sessions against `docker ps --filter label=…`, same run."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+
+import docker
+from common import CLI, CONTRIBUTED, isolated_home, machine, median, table, timed
+
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+LABEL = "net.canfar.desktop.session"
+
+
+def main() -> None:
+    client = docker.from_env()
+    user = "bench" + secrets.token_hex(3)
+    env = isolated_home(user)
+    rows = []
+    made: list[str] = []
+    try:
+        for count in (0, 10, 50):
+            while len(made) < count:
+                made.append(subprocess.run([*CLI, "create", "contributed", CONTRIBUTED, "-n", f"ps-{len(made)}"],
+                                           env=env, check=True, capture_output=True, text=True).stdout.strip())
+            subprocess.run([*CLI, "ps"], env=env, check=True, capture_output=True)  # readiness probed once
+            ours = [timed(lambda: subprocess.run([*CLI, "ps"], env=env, check=True, capture_output=True))
+                    for _ in range(ROUNDS)]
+            plain = [timed(lambda: subprocess.run(["docker", "ps", "--filter", f"label={LABEL}"], check=True,
+                                                  capture_output=True)) for _ in range(ROUNDS)]
+            o, p = median(ours), median(plain)
+            rows.append([str(count), f"{p * 1000:.0f}", f"{o * 1000:.0f}", f"{o / p:.2f}x"])
+    finally:
+        for sid in made:
+            subprocess.run([*CLI, "delete", "-f", sid], env=env, capture_output=True)
+        del client
+    table(f"Listing sessions, median of {ROUNDS} ({machine()})",
+          ["sessions", "docker ps ms", "canfar-desktop ps ms", "ratio"], rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -256,10 +256,11 @@ def test_cli_end_to_end(make_service: Callable[..., SessionService], session_ima
 def test_dry_run_creates_nothing(make_service: Callable[..., SessionService], session_images: dict[str, str],
                                  docker_engine: Any) -> None:
     service = make_service()
-    before = len(docker_engine.containers.list(all=True))
+    mine = {"label": f"net.canfar.desktop.owner={service.settings.user}"}
     plan = service.dry_run(service.validate("carta", "images.canfar.net/skaha/carta:5.1.0", "viewer"))
     assert plan["command"][0] == "carta" and plan["ports"] == {"3002/tcp": ("127.0.0.1", None)}
-    assert len(docker_engine.containers.list(all=True)) == before
+    assert docker_engine.containers.list(all=True, filters=mine) == []
+    assert not service.paths.scratch_dir.exists(), "no folders made either"
 
 
 def test_missing_image_pull_failure_is_clear(make_service: Callable[..., SessionService]) -> None:

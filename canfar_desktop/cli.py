@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", default="")
     p.add_argument("--tls-key", default="")
     p.add_argument("--arc-path", default="")
+    p.add_argument("--ssh-tunnel", default="", help="for tcp:// hosts: ssh://user@host to forward session ports")
     return parser
 
 
@@ -601,8 +602,9 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
         for cfg in settings.hosts:
             status = ctx.service.host_status(cfg.name)
             rows.append([cfg.name + (" *" if cfg.name == settings.default_host else ""), cfg.url or "(local)",
-                         f"ok, {status.rtt_ms:.0f} ms" if status.ok else f"unreachable: {status.error}"])
-        _table(rows, ["HOST", "URL", "STATUS"])
+                         f"ok, {status.rtt_ms:.0f} ms" if status.ok else f"unreachable: {status.error}",
+                         ctx.service.storage_description(cfg.name)])
+        _table(rows, ["HOST", "URL", "STATUS", "STORAGE"])
         return 0
     hosts = list(settings.hosts)
     if args.action == "add":
@@ -614,7 +616,7 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
             raise ValidationError("tcp:// hosts need TLS", "give --tls-ca (and --tls-cert/--tls-key); verification is always on")
         try:
             new = HostConfig(name=args.name, url=args.url, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
-                             tls_key=args.tls_key, arc_path=args.arc_path)
+                             tls_key=args.tls_key, arc_path=args.arc_path, ssh_tunnel=args.ssh_tunnel)
         except ValueError as exc:
             raise ValidationError(f"Invalid host {args.name!r}", str(exc).splitlines()[-1].strip()) from None
         hosts = [h for h in hosts if h.name != new.name] + [new]

@@ -1,0 +1,243 @@
+"""Remote hosts on this machine: an SSH server in front of the main engine, and a second engine on TLS.
+
+Sessions there are reached through local forwards (SSH direct-tcpip, or a relay through `docker exec`
+over the TLS API); their ports stay on the remote host's 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canfar_desktop.core.errors import EngineUnavailable, ValidationError
+from canfar_desktop.core.hosts import list_contexts, make_host
+from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.probe import established_connections
+from canfar_desktop.core.service import SessionService
+from canfar_desktop.core.session import Session
+from canfar_desktop.core.settings import HostConfig
+from canfar_desktop.core.tunnels import SshDialer, resolve_ssh, ssh_client
+
+from ..helpers import wait_for
+from .remote_fixtures import SshServer, TlsEngine
+
+CLI = [sys.executable, "-m", "canfar_desktop"]
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def api_ok(port: int, s: Session) -> bool:
+    status, body = get(port, f"/session/notebook/{s.id}/api/status?token={s.secret}")
+    return status == 200 and "connections" in json.loads(body)
+
+
+def launch_on(service: SessionService, host: str, kind: str, image: str, name: str) -> Session:
+    return service.launch(service.validate(kind, image, name, host=host), host)
+
+
+def tls_config(engine: TlsEngine, name: str = "tls", ca: Path | None = None, client: bool = True) -> HostConfig:
+    return HostConfig(name=name, url=engine.url, tls_ca=str(ca or engine.ca),
+                      tls_cert=str(engine.cert) if client else "", tls_key=str(engine.key) if client else "")
+
+
+@pytest.fixture
+def remote(remote_home: Path, make_service: Callable[..., SessionService]) -> Iterator[Callable[..., SessionService]]:
+    """make_service with HOME holding the SSH settings; every service's forwards are closed afterwards."""
+    made: list[SessionService] = []
+
+    def factory(*hosts: HostConfig) -> SessionService:
+        service = make_service(hosts=[HostConfig(name="local"), *hosts])
+        made.append(service)
+        return service
+
+    yield factory
+    for service in made:
+        service.close()
+
+
+def test_notebook_on_ssh_host_through_a_forward_that_comes_back(
+        remote: Callable[..., SessionService], ssh_server: SshServer, docker_engine: Any,
+        session_images: dict[str, str]) -> None:
+    service = remote(HostConfig(name="ssh", url=ssh_server.url))
+    s = service.wait_ready(launch_on(service, "ssh", "notebook", session_images["notebook"], "remote-nb"), 120)
+    assert s.state == State.RUNNING and s.host == "ssh", s.reason
+    # on the remote side the port is published on its loopback only
+    bindings = docker_engine.api.inspect_container(s.container_id)["HostConfig"]["PortBindings"]["8888/tcp"]
+    assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+    address, port = service.endpoint(s)
+    assert address == "127.0.0.1" and port != s.host_port, "a local forward, not the remote port"
+    assert service.open_url(s).startswith(f"http://127.0.0.1:{port}/session/notebook/{s.id}/lab")
+    assert api_ok(port, s)
+    assert [(f.local_port, f.via) for f in service.tunnels.forwards()] == [(port, "ssh")]
+    assert "volumes on ssh" in service.storage_description("ssh")
+    # the viewer signal counts connections on the forward's local port
+    with socket.create_connection(("127.0.0.1", port)) as viewer:
+        viewer.sendall(f"GET /session/notebook/{s.id}/api/status?token={s.secret} HTTP/1.1\r\n"
+                       "Host: x\r\n\r\n".encode())
+        assert viewer.recv(12).startswith(b"HTTP/1.1 200")
+        assert (established_connections(port) or 0) >= 1
+        # cut every SSH connection: the open connection ends, new ones on the same port work again
+        assert ssh_server.drop_connections() > 0
+        viewer.settimeout(10)
+        assert wait_for(lambda: viewer.recv(65536) == b"", 10, "the cut connection to close")
+    assert wait_for(lambda: api_ok(port, s), 30, "requests through the same local port after the cut")
+    assert service.endpoint(s) == (address, port)
+    service.delete(s)
+    assert service.tunnels.forwards() == []
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_notebook_and_contributed_on_tls_host_through_exec_relays(
+        remote: Callable[..., SessionService], tls_engine: TlsEngine, session_images: dict[str, str]) -> None:
+    service = remote(tls_config(tls_engine))
+    nb = service.wait_ready(launch_on(service, "tls", "notebook", session_images["notebook"], "tls-nb"), 120)
+    assert nb.state == State.RUNNING and nb.host == "tls", nb.reason
+    bindings = service.host("tls").inspect(nb.container_id)["HostConfig"]["PortBindings"]["8888/tcp"]
+    assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+    address, port = service.endpoint(nb)
+    assert port != nb.host_port and service.open_url(nb).startswith(f"http://127.0.0.1:{port}/")
+    for _ in range(20):  # every connection is its own relay
+        assert api_ok(port, nb), service.tunnels.forwards()
+    assert get(port, f"/session/notebook/{nb.id}/api/status?token=wrong")[0] == 403, "the secret still counts"
+    # drop the API connection: the next connection through the same port reconnects
+    service.host("tls").reset()
+    assert api_ok(port, nb) and service.endpoint(nb) == (address, port)
+    # a kind without in-app auth, reached only through the authenticated API
+    web = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "tls-web"), 60)
+    assert web.state == State.RUNNING, web.reason
+    _, web_port = service.endpoint(web)
+    assert get(web_port, "/")[0] == 200
+    assert {f.via for f in service.tunnels.forwards()} == {"docker exec"}
+    assert "volumes on tls" in service.storage_description("tls")
+    # no relay outlives its connection
+    assert wait_for(lambda: "create_connection" not in json.dumps(service.host("tls").top(nb.container_id)), 20,
+                    "relays to exit")
+
+
+def test_ssh_host_down_is_local_to_it_and_recovers(
+        remote: Callable[..., SessionService], ssh_server: SshServer, session_images: dict[str, str]) -> None:
+    service = remote(HostConfig(name="ssh", url=ssh_server.url))
+    s = launch_on(service, "ssh", "contributed", session_images["contributed"], "down-and-back")
+    sessions, errors = service.list_all()
+    assert errors == {} and ("ssh", s.id) in [(x.host, x.id) for x in sessions]
+    ssh_server.stop()
+    try:
+        sessions, errors = service.list_all()
+        assert set(errors) == {"ssh"} and isinstance(errors["ssh"], EngineUnavailable)
+        assert "SSH" in errors["ssh"].message, errors["ssh"]
+        assert [x.host for x in sessions if x.id == s.id] == ["local"], "the local host keeps working"
+        listing = service.listing("ssh")
+        assert listing is not None and not listing.reachable and listing.error is errors["ssh"]
+        assert [x.id for x in listing.sessions] == [s.id], "last known sessions kept for 'host unreachable'"
+        status = service.host_status("ssh")
+        assert not status.ok and status.rtt_ms is None and status.error
+        assert service.host_status("local").ok
+    finally:
+        ssh_server.start()
+
+    def back() -> bool:
+        found, errs = service.list_all()
+        return not errs and ("ssh", s.id) in [(x.host, x.id) for x in found]
+
+    assert wait_for(back, 30, "the ssh host to recover by itself")
+    listing = service.listing("ssh")
+    assert listing is not None and listing.reachable and service.host_status("ssh").ok
+
+
+def test_tls_verification_failures_are_refused(remote: Callable[..., SessionService], tls_engine: TlsEngine) -> None:
+    service = remote(tls_config(tls_engine, "wrongca", ca=tls_engine.wrong_ca), tls_config(tls_engine, "nocert",
+                                                                                           client=False))
+    with pytest.raises(EngineUnavailable) as info:
+        service.list("wrongca")
+    assert info.value.message.startswith(f"TLS verification with {tls_engine.url} failed"), info.value
+    assert "CA" in info.value.hint
+    with pytest.raises(EngineUnavailable) as info:
+        service.list("nocert")  # the engine demands a client certificate
+    assert "TLS" in info.value.message or "certificate" in str(info.value), info.value
+    status = service.host_status("wrongca")
+    assert not status.ok and "TLS verification" in status.error
+    # a remote tcp:// host without TLS is refused, never tried in the clear
+    plain = make_host(HostConfig(name="plain", url=f"tcp://127.0.0.2:{tls_engine.port}"))
+    with pytest.raises(ValidationError) as refused:
+        plain.ping()
+    assert "no TLS CA" in refused.value.message
+
+
+def test_unknown_or_changed_ssh_host_key_is_refused(remote_home: Path, ssh_server: SshServer) -> None:
+    unknown = make_host(HostConfig(name="unknown", url=f"ssh://root@localhost:{ssh_server.port}"))
+    with pytest.raises(EngineUnavailable) as info:
+        unknown.ping()
+    assert "host key" in info.value.message and "unknown" in info.value.message
+    with pytest.raises(EngineUnavailable) as info:
+        ssh_client(resolve_ssh(f"ssh://root@localhost:{ssh_server.port}"))
+    assert "unknown and was refused" in info.value.message
+    assert "localhost" not in ssh_server.known_hosts.read_text(), "nothing was added to known_hosts"
+    # a changed key: known_hosts holds another key for the server
+    saved = ssh_server.known_hosts.read_text()
+    other = ssh_server.home / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    try:
+        ssh_server.known_hosts.write_text(f"[127.0.0.1]:{ssh_server.port} "
+                                          + " ".join(Path(f"{other}.pub").read_text().split()[:2]) + "\n")
+        dialer = SshDialer(ssh_server.url)
+        with pytest.raises(EngineUnavailable) as info:
+            dialer._transport(fresh=True)
+        assert "CHANGED" in info.value.message
+        with pytest.raises(EngineUnavailable) as info:
+            make_host(HostConfig(name="changed", url=ssh_server.url)).ping()
+        assert "host key" in info.value.message
+    finally:
+        ssh_server.known_hosts.write_text(saved)
+
+
+def test_cli_imports_a_context_and_runs_a_session_there(
+        remote: Callable[..., SessionService], tls_engine: TlsEngine, tmp_path: Path,
+        session_images: dict[str, str]) -> None:
+    service = remote()
+    created = subprocess.run(
+        ["docker", "context", "create", "canfar-tls-ctx", "--docker",
+         f"host={tls_engine.url},ca={tls_engine.ca},cert={tls_engine.cert},key={tls_engine.key}"],
+        capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    assert [h.name for h in list_contexts()] == ["canfar-tls-ctx"]
+    for key, value in (("user", service.settings.user), ("arc_root", str(tmp_path / "arc"))):
+        subprocess.run([*CLI, "config", "set", key, value], check=True, capture_output=True)
+    imported = subprocess.run([*CLI, "hosts", "import-contexts"], capture_output=True, text=True)
+    assert imported.returncode == 0 and "canfar-tls-ctx" in imported.stdout, imported.stderr
+    ls = subprocess.run([*CLI, "hosts"], capture_output=True, text=True)
+    row = next(line for line in ls.stdout.splitlines() if line.startswith("canfar-tls-ctx"))
+    assert tls_engine.url in row and " ok, " in row, ls.stdout
+    made = subprocess.run([*CLI, "create", "contributed", "--host", "canfar-tls-ctx", "-n", "ctx-web", "--wait",
+                           "-o", "json"], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    data = json.loads(made.stdout)
+    assert data["host"] == "canfar-tls-ctx" and data["status"] == "Running"
+    local = subprocess.run([*CLI, "create", "contributed", "-n", "ctx-local", "-o", "json"],
+                           capture_output=True, text=True, timeout=120)
+    assert local.returncode == 0, local.stderr
+    ps = subprocess.run([*CLI, "ps"], capture_output=True, text=True)
+    lines = ps.stdout.splitlines()
+    assert lines[0].split()[:3] == ["SESSION", "ID", "HOST"], ps.stdout
+    hosts = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert hosts[data["id"]] == "canfar-tls-ctx" and hosts[json.loads(local.stdout)["id"]] == "local"
+    only = subprocess.run([*CLI, "ps", "--host", "canfar-tls-ctx", "-q"], capture_output=True, text=True)
+    assert only.stdout.split() == [data["id"]]
+    deleted = subprocess.run([*CLI, "delete", "-f", data["id"]], capture_output=True, text=True)
+    assert deleted.returncode == 0, deleted.stderr

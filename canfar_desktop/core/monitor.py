@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -79,3 +83,260 @@ def sample_once(service: Any, session: Any) -> Sample | None:
     if not raw or not raw.get("read") or raw.get("read", "").startswith("0001"):
         return None
     return parse_stats(raw)
+
+
+# --- streaming ------------------------------------------------------------------------------------
+#
+# The engine's stats stream yields one document about every second and blocks in between, so each
+# monitored session gets one reader thread. The hub owns those threads: whoever shows monitors
+# (card sparklines, the troubleshooting panel) says which sessions it wants, and the hub keeps
+# exactly one stream per wanted session and none for the rest. Nothing here knows about Qt:
+# listeners are plain callbacks, called on the reader thread.
+
+Key = tuple[str, str]  # (host, session id)
+Listener = Callable[[Key, "Point"], None]
+HISTORY_POINTS = 300  # five minutes at one point a second
+RESTART_AFTER_S = 3.0  # a stream that ended is not reopened sooner (a stopped container ends it at once)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One reading with rates: what a graph plots. `t` is the engine's reading time (epoch seconds)."""
+
+    t: float
+    cpu_percent: float
+    memory_bytes: int
+    limit_bytes: int
+    net_rx_rate: float  # bytes per second
+    net_tx_rate: float
+    blk_read_rate: float
+    blk_write_rate: float
+    pids: int
+
+
+def reading_time(raw: dict[str, Any]) -> float | None:
+    """The epoch time of a stats document; None for the zeroed document of a stopped container."""
+    text = str(raw.get("read") or "")
+    if not text or text.startswith("0001"):
+        return None
+    from .session import parse_time
+
+    when = parse_time(text)
+    return when.timestamp() if when else None
+
+
+def to_point(t: float, sample: Sample, before: Sample | None, seconds: float) -> Point:
+    """Rates from two cumulative samples `seconds` apart (counters that went back count as zero)."""
+    def rate(now: int, then: int) -> float:
+        return max(0.0, (now - then) / seconds) if before is not None and seconds > 0 else 0.0
+
+    b = before or sample
+    return Point(t, sample.cpu_percent, sample.memory_bytes, sample.limit_bytes,
+                 rate(sample.net_rx, b.net_rx), rate(sample.net_tx, b.net_tx),
+                 rate(sample.blk_read, b.blk_read), rate(sample.blk_write, b.blk_write), sample.pids)
+
+
+class StatsStream:
+    """One session's stats stream read on a daemon thread; each reading becomes a Point for `emit`."""
+
+    def __init__(self, key: Key, open_stream: Callable[[], Iterator[dict[str, Any]]],
+                 emit: Callable[[Key, Point], None], ended: Callable[[StatsStream], None] | None = None) -> None:
+        self.key = key
+        self._open = open_stream
+        self._emit = emit
+        self._ended = ended
+        self._stop = threading.Event()
+        self.error = ""
+        self.thread = threading.Thread(target=self._run, name=f"canfar-stats-{key[1]}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Ask the reader to stop; it leaves after the document it is waiting for (about a second)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive() and not self._stop.is_set()
+
+    def _run(self) -> None:
+        stream: Iterator[dict[str, Any]] | None = None
+        try:
+            stream = self._open()
+            previous_raw: dict[str, Any] | None = None
+            previous: Sample | None = None
+            previous_t = 0.0
+            for raw in stream:
+                if self._stop.is_set():
+                    break
+                t = reading_time(raw)
+                if t is None:
+                    break  # the container stopped
+                sample = parse_stats(raw, previous_raw)
+                if previous_raw is not None:  # the first document has no CPU baseline yet
+                    self._emit(self.key, to_point(t, sample, previous, t - previous_t))
+                previous_raw, previous, previous_t = raw, sample, t
+        except CanfarError as exc:
+            self.error = exc.message
+        except Exception as exc:  # noqa: BLE001 - the container may vanish or the connection drop mid-stream
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing a broken stream can fail in many ways
+                    pass
+            if self._ended is not None:
+                self._ended(self)
+
+
+class MonitorHub:
+    """At most one stats stream per session, shared by everyone who shows it; ring buffers of Points.
+
+    Owners (e.g. "cards", "panel") each declare the sessions they show with `want`; the hub streams
+    the union and stops the rest. `pause(True)` stops everything (the app is minimised) and keeps
+    the wishes, so `pause(False)` resumes them.
+    """
+
+    def __init__(self, service: Any, history: int = HISTORY_POINTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.service = service
+        self._history_len = history
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wants: dict[str, dict[Key, Any]] = {}
+        self._streams: dict[Key, StatsStream] = {}
+        self._ended_at: dict[Key, float] = {}
+        self._history: dict[Key, deque[Point]] = {}
+        self._listeners: list[Listener] = []
+        self._paused = False
+        self._closed = False
+
+    # --- wishes ----------------------------------------------------------------------------------
+
+    def want(self, owner: str, sessions: Iterable[Any]) -> None:
+        """`owner` now shows exactly these sessions (Session objects; those not running are ignored)."""
+        chosen = {(s.host, s.id): s for s in sessions if getattr(s, "status", "running") == "running"}
+        with self._lock:
+            if chosen:
+                self._wants[owner] = chosen
+            else:
+                self._wants.pop(owner, None)
+        self._reconcile()
+
+    def wanted(self, owner: str | None = None) -> set[Key]:
+        with self._lock:
+            if owner is not None:
+                return set(self._wants.get(owner, {}))
+            return {k for wants in self._wants.values() for k in wants}
+
+    def pause(self, paused: bool) -> None:
+        with self._lock:
+            self._paused = paused
+        self._reconcile()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def close(self) -> None:
+        """Stop every stream for good (the app quits)."""
+        with self._lock:
+            self._closed = True
+            self._wants.clear()
+        self._reconcile()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """`listener(key, point)` is called on a reader thread for every new Point."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def history(self, key: Key) -> list[Point]:
+        with self._lock:
+            return list(self._history.get(key, ()))
+
+    def latest(self, key: Key) -> Point | None:
+        with self._lock:
+            points = self._history.get(key)
+            return points[-1] if points else None
+
+    def streaming(self) -> set[Key]:
+        """Sessions with a live reader (stopping ones excluded)."""
+        with self._lock:
+            return {k for k, s in self._streams.items() if s.alive()}
+
+    def threads(self) -> list[threading.Thread]:
+        """Reader threads still running, stopping ones included (tests check none is left)."""
+        with self._lock:
+            return [s.thread for s in self._streams.values() if s.thread.is_alive()]
+
+    def forget(self, key: Key) -> None:
+        """Drop a deleted session's history."""
+        with self._lock:
+            self._history.pop(key, None)
+            self._ended_at.pop(key, None)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        to_start: list[StatsStream] = []
+        with self._lock:
+            wanted: dict[Key, Any] = {}
+            if not self._paused and not self._closed:
+                for wants in self._wants.values():
+                    wanted.update(wants)
+            for key, stream in list(self._streams.items()):
+                if key not in wanted:
+                    stream.stop()
+                    if not stream.thread.is_alive():
+                        del self._streams[key]
+            now = self._clock()
+            for key, s in wanted.items():
+                current = self._streams.get(key)
+                if current is not None and current.alive():
+                    continue
+                if now - self._ended_at.get(key, -1e9) < RESTART_AFTER_S:
+                    continue
+                stream = StatsStream(key, self._opener(s), self._record, self._on_ended)
+                self._streams[key] = stream
+                to_start.append(stream)
+        for stream in to_start:
+            stream.start()
+
+    def _opener(self, s: Any) -> Callable[[], Iterator[dict[str, Any]]]:
+        def open_stream() -> Iterator[dict[str, Any]]:
+            return iter(self.service.host(s.host).stats(s.container_id, stream=True))
+
+        return open_stream
+
+    def _record(self, key: Key, point: Point) -> None:
+        with self._lock:
+            points = self._history.get(key)
+            if points is None:
+                points = self._history[key] = deque(maxlen=self._history_len)
+            points.append(point)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(key, point)
+            except RuntimeError:  # a Qt receiver was deleted; the next `want` drops it
+                pass
+
+    def _on_ended(self, stream: StatsStream) -> None:
+        with self._lock:
+            if self._streams.get(stream.key) is stream:
+                del self._streams[stream.key]
+            if not stream.stopping:
+                self._ended_at[stream.key] = self._clock()

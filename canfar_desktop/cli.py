@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("doctor", "check the engine, images, storage and a session; say what to fix")
     p.add_argument("id", nargs="?", metavar="ID")
     p.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    p.add_argument("--report", action="store_true",
+                   help="print a support report of session ID (secrets redacted) to send when asking for help")
 
     p = sub.add_parser("config", help="show or change settings: config show|get|set|path")
     p.add_argument("action", choices=["show", "get", "set", "path"])
@@ -550,6 +552,13 @@ def cmd_image(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
+    if args.report:
+        if not args.id:
+            raise ValidationError("--report needs a session ID", "e.g. canfar-desktop doctor abc123 --report")
+        from .core.report import support_report
+
+        print(support_report(ctx.service, ctx.service.get(args.id, args.host)), end="")
+        return 0
     checks = diagnostics.run_checks(ctx.service, args.id, args.host)
     if args.output == "json":
         print(json.dumps([c.as_dict() for c in checks], indent=2))

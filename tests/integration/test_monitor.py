@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -85,3 +87,11 @@ def test_support_report_of_a_real_session_hides_its_secret(make_service: Callabl
     assert f"id:         {s.id}" in text and session_images["notebook"] in text
     assert "== Engine events" in text and " start" in text and "== Host" in text
     assert "serving /lab?token=********" in text
+
+    cli = [sys.executable, "-m", "canfar_desktop"]
+    for key, value in (("user", service.settings.user), ("arc_root", service.settings.arc_root)):
+        subprocess.run([*cli, "config", "set", key, value], check=True, capture_output=True)
+    done = subprocess.run([*cli, "doctor", s.id, "--report"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert s.secret not in done.stdout and f"id:         {s.id}" in done.stdout
+    assert "serving /lab?token=********" in done.stdout and "== Diagnosis" in done.stdout

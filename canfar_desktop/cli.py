@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 import webbrowser
 from collections.abc import Callable, Sequence
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("open", "open Running sessions in the app or the system browser")
     p.add_argument("ids", nargs="+", metavar="ID")
-    p.add_argument("--print", action="store_true", help="only print the URL")
+    p.add_argument("--print", action="store_true",
+                   help="only print the URL (for a remote host it works while this command runs, until Ctrl+C)")
 
     p = add("logs", "show a session's output (secrets redacted)")
     p.add_argument("ids", nargs="+", metavar="ID")
@@ -385,22 +387,35 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_open(ctx: Context, args: argparse.Namespace) -> int:
+    from .core.hosts import is_remote
     from .core.instance import send_to_running_app
 
+    forwarded = []
     for ref in args.ids:
         s = ctx.service.get(ref, args.host)
-        url = ctx.service.open_url(s)
-        if args.print:
-            print(url)
-            continue
-        if send_to_running_app(ctx.paths, {"open": s.id, "host": s.host}):
+        if not args.print and send_to_running_app(ctx.paths, {"open": s.id, "host": s.host}):
             print(f"Opened {s.id} in the running CANFAR Desktop app")
+            continue
+        url = ctx.service.open_url(s)
+        if is_remote(ctx.service.host_config(s.host)):
+            forwarded.append(s.id)
+        if args.print:
+            print(url, flush=True)
             continue
         ctx.service.mark_opened(s)
         if not _has_display() or not webbrowser.open(url):
-            print(url)
+            print(url, flush=True)
         else:
-            print(f"Opened {s.id} in your browser")
+            print(f"Opened {s.id} in your browser", flush=True)
+    if forwarded:
+        # The local port of a remote session lives as long as this process: keep it until Ctrl+C.
+        print(f"Forwarding {', '.join(forwarded)} from this computer; press Ctrl+C to stop.", file=sys.stderr, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ctx.service.close()
     return 0
 
 

@@ -3,6 +3,7 @@
     python packaging/icons.py check              every icon parses with QSvgRenderer and has the expected frame
     python packaging/icons.py sheet OUT.png      contact sheet of all icons on light and dark backgrounds
     python packaging/icons.py hicolor OUTDIR     app.svg as OUTDIR/hicolor/<n>x<n>/apps/<ID>.png (+ scalable/apps)
+    python packaging/icons.py ico OUT.ico        app.svg as a Windows icon (16…256 px, PNG-compressed entries)
 
 Line icons keep their colour in one place (NEUTRAL below), so a theme recolours one by string replacement.
 """
@@ -137,12 +138,39 @@ def hicolor(outdir: Path) -> list[Path]:
     return written
 
 
+def ico(out: Path) -> None:
+    """A Windows .ico holding the app icon at the sizes Explorer and the taskbar use, each entry a PNG."""
+    import struct
+
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    _app()
+    data = (ICON_DIR / "app.svg").read_bytes()
+    sizes = (16, 20, 24, 32, 40, 48, 64, 128, 256)
+    pngs = []
+    for size in sizes:
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        render(data, size).save(buffer, "PNG")
+        pngs.append(bytes(buffer.data()))
+    header = struct.pack("<HHH", 0, 1, len(sizes))
+    offset = len(header) + 16 * len(sizes)
+    entries = b""
+    for size, png in zip(sizes, pngs, strict=True):
+        dim = 0 if size >= 256 else size  # 0 means 256 in an ICONDIRENTRY
+        entries += struct.pack("<BBBBHHII", dim, dim, 0, 0, 1, 32, len(png), offset)
+        offset += len(png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(header + entries + b"".join(pngs))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check")
     sub.add_parser("sheet").add_argument("out", type=Path)
     sub.add_parser("hicolor").add_argument("outdir", type=Path)
+    sub.add_parser("ico").add_argument("out", type=Path)
     args = parser.parse_args(argv)
     if args.command == "check":
         problems = check()
@@ -152,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     if args.command == "sheet":
         sheet(args.out)
+        print(args.out)
+        return 0
+    if args.command == "ico":
+        ico(args.out)
         print(args.out)
         return 0
     for path in hicolor(args.outdir):

@@ -53,3 +53,25 @@ def test_ready_failed_expired_transitions() -> None:
 def test_ps_warnings_only_for_active_sessions_near_expiry() -> None:
     sessions = [session(State.RUNNING, 30, "a"), session(State.RUNNING, 600, "b"), session(State.FAILED, 5, "c")]
     assert [w.session_id for w in expiry_warnings(sessions, NOW, [60, 10])] == ["a"]
+
+
+def test_expiring_notice_says_what_to_do() -> None:
+    out = due_notices({}, [session(State.RUNNING, 9)], NOW, [60, 10], set())
+    assert out[0].title == "n expires in 9 minutes"
+    assert "stops in 9 minutes" in out[0].message and "renew" in out[0].message
+
+
+def test_a_renewed_expired_session_can_be_ready_and_expire_again() -> None:
+    given: set[str] = set()
+    previous: dict[str, State] = {"local/abcd1234": State.LAUNCHING}
+    assert [n.key for n in due_notices(previous, [session(State.RUNNING, 5000)], NOW, [60], given)] == \
+        ["local/abcd1234/ready"]
+    assert [n.key for n in due_notices(previous, [session(State.EXPIRED, -1)], NOW, [60], given)] == \
+        ["local/abcd1234/expired"]
+    # Renewed: it starts again, becomes ready again, and a second expiry is announced again.
+    due_notices(previous, [session(State.LAUNCHING, 5000)], NOW, [60], given)
+    assert [n.key for n in due_notices(previous, [session(State.RUNNING, 5000)], NOW, [60], given)] == \
+        ["local/abcd1234/ready"]
+    assert [n.key for n in due_notices(previous, [session(State.EXPIRED, -1)], NOW, [60], given)] == \
+        ["local/abcd1234/expired"]
+    assert due_notices(previous, [session(State.EXPIRED, -1)], NOW, [60], given) == []

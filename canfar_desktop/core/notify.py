@@ -49,13 +49,18 @@ def due_notices(previous: dict[str, State], sessions: Iterable[Session], now: da
                 thresholds: Iterable[int], given: set[str]) -> list[Notice]:
     """Notices to give now, comparing with each session's previous state and what was given before.
 
-    `given` is updated in place; a renewed session whose time left grows again can warn again.
+    `given` is updated in place; a renewed session whose time left grows again can warn again, and a
+    session that launches again (an expired one renewed) can be ready, fail or expire again.
     """
     notices: list[Notice] = []
     steps = sorted(set(thresholds), reverse=True)
     for s in sessions:
         key = f"{s.host}/{s.id}"
         before = previous.get(key)
+        if s.state == State.LAUNCHING:
+            given.difference_update({f"{key}/ready", f"{key}/failed"})
+        if s.state in ACTIVE:
+            given.discard(f"{key}/expired")
         if s.state == State.RUNNING and before == State.LAUNCHING:
             notices.append(Notice(f"{key}/ready", s.id, s.host, f"{s.name} is ready",
                                   f"{s.kind} session {s.name} is running", "info"))
@@ -76,7 +81,8 @@ def due_notices(previous: dict[str, State], sessions: Iterable[Session], now: da
                 marker = f"{key}/expiring-{nearest}"
                 if marker not in given:
                     notices.append(Notice(marker, s.id, s.host, f"{s.name} expires in {_minutes(left)}",
-                                          f"session {s.name} ({s.kind}) will be stopped in {_minutes(left)}",
+                                          f"session {s.name} ({s.kind}) stops in {_minutes(left)}: save your work, "
+                                          "or renew it to keep it running",
                                           "warning", can_renew=True))
                 given.update(f"{key}/expiring-{m}" for m in crossed if m != nearest)
         previous[key] = s.state

@@ -23,9 +23,11 @@ from ..core.instance import send_to_running_app
 from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
 from . import theme
+from .notifications import Notifier
 from .single_instance import InstanceServer
 from .store import SessionStore
 from .tasks import Tasks
+from .tray import TrayController
 from .window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -73,11 +75,23 @@ def build_window(service: SessionService, paths: AppPaths, settings_warning: str
     tasks.setParent(window)
     store.setParent(window)
     window.destroyed.connect(tasks.shutdown)
+    window.notifier = Notifier(window)  # type: ignore[attr-defined]  # ready/failed/expiry notices
     if settings_warning:
         window.messages.show_message("Settings were reset", settings_warning, "warning", timeout_ms=0)
     if start:
         store.start()
     return window
+
+
+def attach_tray(window: MainWindow, quit_app: Any = None, available: bool | None = None) -> TrayController:
+    """The tray icon and its menu; with a tray, the app lives on when its window is closed to it."""
+    tray = TrayController(window, quit_app, available)
+    window.notifier.notice.connect(tray.show_notice)  # type: ignore[attr-defined]
+    window.tray = tray  # type: ignore[attr-defined]
+    app = QApplication.instance()
+    if tray.available and isinstance(app, QApplication):
+        app.setQuitOnLastWindowClosed(False)  # the tray's Quit (or a real close) ends the app
+    return tray
 
 
 def install_excepthook(window: MainWindow) -> None:
@@ -142,8 +156,9 @@ def run_app(args: list[str]) -> int:
         return 0
     logging.basicConfig(level=logging.INFO if os.environ.get("CANFAR_DESKTOP_DEBUG") else logging.WARNING)
     paths = AppPaths.default()
-    if not opts.self_test and send_to_running_app(paths, {"raise": True}):
-        return 0  # the running app raised its window
+    # A second start raises the running window (a login-time start with --minimized leaves it be).
+    if not opts.self_test and send_to_running_app(paths, {"ping": True} if opts.minimized else {"raise": True}):
+        return 0
     app = prepare_qt()
     settings, warning = load_settings(paths)
     service = SessionService(settings, paths)
@@ -154,8 +169,10 @@ def run_app(args: list[str]) -> int:
         return self_test(window)
     server = InstanceServer(paths, lambda m: handle_message(window, m), window)
     server.listen()
+    tray = attach_tray(window)
     if opts.minimized or settings.start_minimized:
-        window.showMinimized()
+        if not tray.available:
+            window.showMinimized()  # no tray to live in: a minimised window stays reachable
     else:
         window.show()
 
@@ -165,7 +182,8 @@ def run_app(args: list[str]) -> int:
     asyncio.set_event_loop(loop)
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
-    app.lastWindowClosed.connect(app.quit)
+    if not tray.available:
+        app.lastWindowClosed.connect(app.quit)
     with loop:
         loop.run_until_complete(quitting.wait())
     server.close()

@@ -46,6 +46,15 @@ def generate_name(kind: str) -> str:
     return f"{kind}-{secrets.choice(WORDS)}-{secrets.randbelow(90) + 10}"
 
 
+def remember_choice(service: SessionService, req: LaunchRequest, host: str) -> None:
+    """Keep a validated launch's image, resources and host as the kind's next default (dialog and tray)."""
+    service.settings.last_choices[req.kind] = LaunchChoice(image=req.image, resources=req.resources, host=host)
+    try:
+        save_settings(service.paths, service.settings)
+    except CanfarError:
+        pass  # remembering choices is a convenience; the launch goes on
+
+
 @dataclass(frozen=True)
 class HostFacts:
     info: HostInfo
@@ -327,11 +336,7 @@ class LaunchDialog(QDialog):
         self._checking = False
         self.request = req
         self.host = self.host_combo.currentText()
-        self.settings.last_choices[req.kind] = LaunchChoice(image=req.image, resources=req.resources, host=self.host)
-        try:
-            save_settings(self.service.paths, self.settings)
-        except CanfarError:
-            pass  # remembering choices is a convenience; the launch goes on
+        remember_choice(self.service, req, self.host)
         self.accept()
 
     def _refused(self, err: CanfarError) -> None:

@@ -6,6 +6,7 @@ and never interrupts what they are doing in a session tab.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QTimer, Signal
@@ -21,10 +22,15 @@ LEVEL_COLOURS = {"info": "#2f6fdf", "warning": "#b7791f", "error": "#c53030"}
 class Toast(QFrame):
     closed = Signal(object)
 
-    def __init__(self, text: str, hint: str, level: str, parent: QWidget | None = None) -> None:
+    def __init__(self, text: str, hint: str, level: str, parent: QWidget | None = None,
+                 actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
         super().__init__(parent)
         self.setObjectName("toast")
-        self.setStyleSheet(f"QFrame#toast {{ background: {LEVEL_COLOURS.get(level, '#2f6fdf')}; }}")
+        self.setStyleSheet(f"QFrame#toast {{ background: {LEVEL_COLOURS.get(level, '#2f6fdf')}; }}"
+                           "QPushButton#toastAction { background: rgba(255, 255, 255, 0.16); color: white;"
+                           " border: 1px solid rgba(255, 255, 255, 0.75); border-radius: 6px; padding: 4px 14px;"
+                           " font-weight: 600; }"
+                           "QPushButton#toastAction:hover { background: rgba(255, 255, 255, 0.3); }")
         self.level = level
         self.text = text
         self.hint = hint
@@ -39,6 +45,14 @@ class Toast(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 8, 8, 8)
         row.addWidget(label, 1)
+        self.buttons: list[QPushButton] = []
+        for caption, slot in actions:  # e.g. Renew on an expiry notice
+            button = QPushButton(caption)
+            button.setObjectName("toastAction")
+            button.setAccessibleName(f"{caption}: {text}")
+            button.clicked.connect(lambda _c=False, slot=slot: (slot(), self.closed.emit(self)))
+            row.addWidget(button)
+            self.buttons.append(button)
         row.addWidget(close)
 
 
@@ -55,8 +69,13 @@ class MessageBar(QWidget):
         self.toasts: list[Toast] = []
         self.setVisible(False)
 
-    def show_message(self, text: str, hint: str = "", level: str = "info", timeout_ms: int | None = None) -> Toast:
-        toast = Toast(text, hint, level)
+    def show_message(self, text: str, hint: str = "", level: str = "info", timeout_ms: int | None = None,
+                     actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> Toast:
+        """Show a toast; one already showing the same headline is kept instead of stacking a twin."""
+        for shown in self.toasts:
+            if shown.text == text and shown.level == level and not actions:
+                return shown
+        toast = Toast(text, hint, level, actions=actions)
         toast.closed.connect(self.dismiss)
         self.toasts.append(toast)
         self._layout.addWidget(toast)

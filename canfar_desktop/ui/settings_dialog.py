@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.autostart import is_enabled, set_autostart
 from ..core.errors import CanfarError
 from ..core.settings import AppPaths, HostConfig, Resources, Settings, save_settings
 
@@ -82,6 +84,17 @@ class SettingsDialog(QDialog):
         self.theme.addItems(["system", "light", "dark"])
         self.theme.setCurrentText(settings.theme)
         self.theme.setAccessibleName("Theme")
+        self.close_to_tray = QCheckBox("Closing the window keeps the app running in the system tray")
+        self.close_to_tray.setChecked(settings.close_to_tray)
+        self.close_to_tray.setAccessibleName("Close to the tray")
+        self.close_to_tray.setToolTip("Only where the desktop has a system tray; otherwise closing quits")
+        self.start_minimized = QCheckBox("Start minimized (only the tray icon when there is a tray)")
+        self.start_minimized.setChecked(settings.start_minimized)
+        self.start_minimized.setAccessibleName("Start minimized")
+        self.start_at_login = QCheckBox("Start CANFAR Desktop when I log in")
+        self.start_at_login.setChecked(settings.start_at_login)
+        self.start_at_login.setAccessibleName("Start at login")
+        self.start_at_login.setToolTip("Linux: an entry in ~/.config/autostart; macOS and Windows: see the README")
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -94,6 +107,9 @@ class SettingsDialog(QDialog):
         form.addRow("Active session limit", self.limit)
         form.addRow("Session lifetime", self.lifetime)
         form.addRow("Theme", self.theme)
+        form.addRow("Tray", self.close_to_tray)
+        form.addRow("", self.start_minimized)
+        form.addRow("", self.start_at_login)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -123,12 +139,17 @@ class SettingsDialog(QDialog):
             session_limit=self.limit.value(),
             session_lifetime_hours=self.lifetime.value(),
             theme=self.theme.currentText(),
+            close_to_tray=self.close_to_tray.isChecked(),
+            start_minimized=self.start_minimized.isChecked(),
+            start_at_login=self.start_at_login.isChecked(),
         )
         return Settings.model_validate(data)
 
     def save(self) -> None:
         try:
             new = self.build()
+            if new.start_at_login != is_enabled():
+                set_autostart(new.start_at_login)  # first, so a failure leaves the saved setting as it was
             save_settings(self.paths, new)
         except ValidationError as exc:
             first = exc.errors()[0]

@@ -606,6 +606,14 @@ class SessionService:
         known = {s.id for s in self.list(dh.name, probe=False, all_users=True)}
         now = time.time()
         if not is_remote(self.host_config(dh.name)) and self.paths.scratch_dir.is_dir():
+            # every local host shares the scratch folder: a folder is an orphan only if no local
+            # host knows its session (an unreachable one means: leave the folders be this time)
+            for other in self.host_names():
+                if other != dh.name and not is_remote(self.host_config(other)):
+                    try:
+                        known |= {s.id for s in self.list(other, probe=False, all_users=True)}
+                    except CanfarError:
+                        return removed
             for folder in self.paths.scratch_dir.iterdir():
                 try:
                     young = now - folder.stat().st_mtime < grace_s

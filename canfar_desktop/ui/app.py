@@ -1,5 +1,9 @@
 """The desktop app's composition root: settings, service, store, window, single instance, event loop.
 
+Single-instance messages handled here: {"raise": true}, {"open": ID, "host": H} and
+{"launch": {"kind", "image", "name", "host"}} (start_launch). CANFAR_DESKTOP_TIMING=1 prints
+`canfar-timing …` markers on stdout for benchmarks/bench_app.py.
+
 QtWebEngine is not imported here: the window loads it when the first session tab opens (the
 self-test loads it on purpose, to prove the packaged app can render a page).
 """
@@ -8,14 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
+import time
 import traceback
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
@@ -111,11 +117,53 @@ def install_excepthook(window: MainWindow) -> None:
 def handle_message(window: MainWindow, message: dict[str, Any]) -> None:
     if message.get("raise"):
         window.show_and_raise()
+    launch = message.get("launch")
+    if isinstance(launch, dict):
+        start_launch(window, launch)
     session_id = message.get("open")
     if isinstance(session_id, str) and session_id:
         window.show_and_raise()
         host = message.get("host")
         window.open_session(session_id, host if isinstance(host, str) and host else None)
+
+
+def start_launch(window: MainWindow, spec: dict[str, Any]) -> None:
+    """{"launch": {"kind": …, "image": …, "name": …, "host": …}}: a launch through the window's own path.
+
+    Checked exactly as the launch dialog checks it (a bad request shows its message in the window);
+    scripts, the tray of another process and the fault tests use it. Image and host are optional.
+    """
+    service = window.service
+    kind, image, name = (str(spec.get(k) or "") for k in ("kind", "image", "name"))
+    host = str(spec.get("host") or service.settings.default_host)
+
+    def validate() -> Any:
+        return service.validate(kind, image or service.default_image(kind, host), name, host=host)
+
+    window.tasks.run(validate, on_done=lambda req: window.launch(req, host), on_error=window.report)
+
+
+class _Timing(QObject):
+    """CANFAR_DESKTOP_TIMING=1: print wall-clock markers the benchmarks read (first paint, each dashboard)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.painted = False
+        print(f"canfar-timing start {time.time():.4f}", flush=True)
+        window.installEventFilter(self)
+        window.store.changed.connect(self.sessions)  # after the window's own slot: the cards are current
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            print(f"canfar-timing paint {time.time():.4f}", flush=True)
+        return False
+
+    def sessions(self) -> None:
+        states = {c.session.name: c.state.value for c in self.window.dashboard.cards.values()
+                  if c.session is not None and c.state is not None}
+        print(f"canfar-timing sessions {time.time():.4f} {json.dumps(states, sort_keys=True)}", flush=True)
 
 
 def self_test(window: MainWindow) -> int:
@@ -164,6 +212,8 @@ def run_app(args: list[str]) -> int:
     service = SessionService(settings, paths)
     window = build_window(service, paths, warning, start=not opts.self_test)
     install_excepthook(window)
+    if os.environ.get("CANFAR_DESKTOP_TIMING"):
+        window._timing = _Timing(window)  # type: ignore[attr-defined]
     if opts.self_test:
         window.show()
         return self_test(window)

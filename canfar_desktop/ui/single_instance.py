@@ -1,7 +1,9 @@
 """The running app's end of the single-instance socket (core.instance is the sending end).
 
 Protocol: one JSON line per connection, answered with `ok\\n`. Messages: {"raise": true} brings the
-window forward; {"open": "<session id>", "host": "<host>"} opens that session's tab.
+window forward; {"open": "<session id>", "host": "<host>"} opens that session's tab;
+{"launch": {"kind": "<kind>", "image": "<ref>", "name": "<name>", "host": "<host>"}} starts a launch
+through the window's normal launch path (image and host optional; see app.start_launch).
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 The engine's event stream (one thread per host) triggers a refresh within a second of any
 change; a slow reconcile timer catches what events miss, enforces expiry and measures each
 host. While a session launches the store polls faster so the card moves on to Running quickly.
+
+Engine restarts: a stream that ends triggers a refresh at once (the banner shows the host
+unreachable without waiting for the timer), sessions of an unreachable host lose their "known
+ready" mark (they must answer again after the engine brings them back), and a host that answers
+again wakes its event follower instead of leaving it in its back-off. What an interrupted launch
+left behind is cleaned up at start and every few minutes (SessionService.cleanup_orphans).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 RECONCILE_MS = 5000
 LAUNCHING_MS = 300
 DEBOUNCE_MS = 80
+CLEANUP_EVERY_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class SessionStore(QObject):
     diagnosis_ready = Signal(str, object)  # host name, list[Check]
     engine_event = Signal(str, object)  # host name, EngineEvent (for listeners such as a troubleshooting panel)
     _event_seen = Signal(str, object)
+    _stream_lost = Signal(str)
 
     def __init__(self, service: SessionService, tasks: Tasks, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,10 +68,13 @@ class SessionStore(QObject):
         self._stop = threading.Event()
         self._streams: dict[str, object] = {}
         self._followers: dict[str, threading.Thread] = {}
+        self._wake: dict[str, threading.Event] = {}
+        self._cleaned_at: float | None = None
         self._reconcile = QTimer(self, interval=RECONCILE_MS, timeout=self.refresh)
         self._fast = QTimer(self, interval=LAUNCHING_MS, timeout=self.refresh)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.refresh)
         self._event_seen.connect(self._on_event)
+        self._stream_lost.connect(lambda _host: self.refresh_soon())
 
     # --- life ---------------------------------------------------------------------------------
 
@@ -76,6 +87,8 @@ class SessionStore(QObject):
 
     def stop(self) -> None:
         self._stop.set()
+        for wake in list(self._wake.values()):
+            wake.set()
         self._reconcile.stop()
         self._fast.stop()
         self._debounce.stop()
@@ -131,6 +144,12 @@ class SessionStore(QObject):
         for name in list(self.unreachable):
             self._reset_hosts([name])
         sessions, errors = self.service.list_all()
+        for (host, _sid), known in list(self.sessions.items()):
+            if host in errors:  # the engine may be restarting: its sessions must answer again
+                self.service.forget_readiness(known.container_id)
+        if self._cleaned_at is None or time.monotonic() - self._cleaned_at > CLEANUP_EVERY_S:
+            self._cleaned_at = time.monotonic()
+            self._cleanup_orphans([n for n in self.service.host_names() if n not in errors])
         mine = [s for s in sessions if s.owner == self.service.settings.user]
         try:
             if self.service.enforce_expiry(mine):
@@ -143,6 +162,17 @@ class SessionStore(QObject):
             statuses[name] = (HostStatus(name, False, str(errors[name])) if name in errors
                               else self.service.host_status(name))
         return Snapshot(mine, errors, statuses)
+
+    def _cleanup_orphans(self, names: list[str]) -> None:
+        """Worker thread: remove what a launch interrupted by a crash (or SIGKILL) left behind."""
+        for name in names:
+            try:
+                removed = self.service.cleanup_orphans(name)
+            except CanfarError as exc:
+                log.warning("could not clean up after interrupted launches on %s: %s", name, exc)
+                continue
+            if removed:
+                log.info("cleaned up on %s: %s", name, ", ".join(removed))
 
     def _apply(self, snap: Snapshot) -> None:
         self._in_flight = False
@@ -163,6 +193,9 @@ class SessionStore(QObject):
             if name not in snap.errors:
                 del self.unreachable[name]
                 self._follow(name)
+                wake = self._wake.get(name)
+                if wake is not None:
+                    wake.set()  # the follower reconnects now, not after its back-off
                 self.engine_recovered.emit(name)
         launching = any(s.state == State.LAUNCHING for s in self.sessions.values())
         if launching and not self._fast.isActive():
@@ -202,6 +235,7 @@ class SessionStore(QObject):
     def _follow_loop(self, host: str) -> None:
         """Worker thread: read the host's event stream until stopped; reconnect after failures."""
         backoff = 1.0
+        wake = self._wake.setdefault(host, threading.Event())
         while not self._stop.is_set():
             try:
                 stream = self.service.host(host).events(since=time.time())
@@ -223,7 +257,15 @@ class SessionStore(QObject):
                 log.debug("event stream of %s ended: %s", host, exc)
             finally:
                 self._streams.pop(host, None)
-            if self._stop.wait(backoff):
+            if self._stop.is_set():
+                return
+            try:
+                self._stream_lost.emit(host)  # maybe the engine went away: look now
+            except RuntimeError:  # the store was deleted
+                return
+            wake.wait(backoff)
+            wake.clear()
+            if self._stop.is_set():
                 return
             backoff = min(backoff * 2, 10.0)
 

@@ -152,6 +152,14 @@ def test_tray_menu_entries_and_actions_on_real_sessions(make_window: Any, qtbot:
     assert quits == [True] and not window.isVisible()
     assert client.containers.get(first.container_id).status == "running"
 
+    # "Quit and delete all sessions…" asks, deletes this user's sessions, then quits.
+    seen = press_in_modal(qtbot, "Delete and quit")
+    tray.quit_and_delete()
+    assert seen["clicked"] and "Delete 2 sessions and quit?" in seen["text"] and "/arc" in seen["text"]
+    qtbot.waitUntil(lambda: len(quits) == 2, timeout=30000)
+    for s in (first, quick):
+        assert not client.containers.list(all=True, filters={"id": s.container_id})
+
 
 def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, paths: Any,
                                                session_images: dict[str, str]) -> None:

@@ -57,12 +57,10 @@ def render(data: bytes, size: int):  # type: ignore[no-untyped-def]
 def check() -> list[str]:
     """Problems with the icon set (empty when all is well)."""
     _app()
-    problems = []
-    for name in (*LINE_ICONS, "app"):
+    present = {path.stem for path in ICON_DIR.glob("*.svg")}
+    problems = [f"{ICON_DIR / name}.svg: missing" for name in (*LINE_ICONS, "app") if name not in present]
+    for name in sorted(present):
         path = ICON_DIR / f"{name}.svg"
-        if not path.is_file():
-            problems.append(f"{path}: missing")
-            continue
         text = path.read_text()
         renderer = _renderer(text.encode())
         if not renderer.isValid():
@@ -83,7 +81,7 @@ def sheet(out: Path) -> None:
     from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
     _app()
-    names = list(LINE_ICONS)
+    names = sorted(path.stem for path in ICON_DIR.glob("*.svg") if path.stem != "app")
     cell_w, cell_h, cols = 150, 92, 6
     rows = (len(names) + cols - 1) // cols
     themes = (("#eceff4", NEUTRAL), ("#2e3440", "#d8dee9"))
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = check()
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"{len(LINE_ICONS) + 1} icons checked, {len(problems)} problem(s)")
+        print(f"{len(list(ICON_DIR.glob('*.svg')))} icons checked, {len(problems)} problem(s)")
         return 1 if problems else 0
     if args.command == "sheet":
         sheet(args.out)

@@ -1,9 +1,9 @@
 """Builds the Linux packages (or reuses dist/ when it is newer than every input) and runs the smoke test.
 
-Timing on the 2-core CI machine: a cold build is about 2 minutes (PyInstaller ~35-60 s, the .tar.gz ~30 s, the
-.deb ~15 s, plus installing PyInstaller once); an up-to-date dist/ is reused at no cost; the smoke test (unpack,
---version, --self-test offscreen, desktop files, a real `apt-get install` and removal when run as root) takes
-about 20 s. Deselect with `-m "not packaging"`.
+Timing on the 2-core machine: a build is 80 s idle and up to 4 minutes when other tests share the cores
+(PyInstaller ~30 s, the .tar.gz ~30 s, the .deb ~15 s, plus installing PyInstaller once); an up-to-date dist/ is
+reused at no cost; the smoke test (unpack, --version, --self-test offscreen, desktop files, a real `apt-get install`
+and removal when run as root) takes 20-50 s. Deselect with `-m "not packaging"`.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from .. import __version__
 from ..core.instance import send_to_running_app
 from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
-from . import theme
+from . import theme, troubleshooting
 from .notifications import Notifier
 from .single_instance import InstanceServer
 from .store import SessionStore
@@ -81,6 +81,7 @@ def build_window(service: SessionService, paths: AppPaths, settings_warning: str
     tasks.setParent(window)
     store.setParent(window)
     window.destroyed.connect(tasks.shutdown)
+    troubleshooting.install(window)  # the troubleshooting dock and the cards' live monitors
     window.notifier = Notifier(window)  # type: ignore[attr-defined]  # ready/failed/expiry notices
     if settings_warning:
         window.messages.show_message("Settings were reset", settings_warning, "warning", timeout_ms=0)

@@ -24,6 +24,7 @@ from ..core.lifecycle import State
 from ..core.session import Session
 from ..core.settings import Resources
 from . import icons
+from .charts import CardMonitors
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
@@ -66,6 +67,7 @@ class SessionCard(QFrame):
     logs_requested = Signal(object)
     events_requested = Signal(object)
     dismiss_requested = Signal(object)
+    troubleshoot_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +103,8 @@ class SessionCard(QFrame):
         self.image.setFont(small)
         self.meta = ElidedLabel()
         self.meta.setObjectName("cardMeta")
+        self.monitors = CardMonitors()  # live CPU and memory, fed by ui.troubleshooting while on screen
+        self.monitors.setVisible(False)
 
         self.open_button = QPushButton(icons.icon("open", "#ffffff"), "Open")
         self.open_button.setObjectName("primary")
@@ -116,6 +120,9 @@ class SessionCard(QFrame):
         self.logs_button = self._tool("logs", "Logs: the session's last output", "Show logs", self.logs_requested)
         self.events_button = self._tool("events", "Events: what the engine did with this session", "Show events",
                                         self.events_requested)
+        self.troubleshoot_button = self._tool("troubleshoot", "Troubleshoot: live graphs, processes, logs, "
+                                              "events and diagnosis", "Troubleshoot session",
+                                              self.troubleshoot_requested)
         self.delete_button = self._tool("delete", "Delete: stop and remove the session (/arc is kept)",
                                         "Delete session", self.delete_requested)
         actions = QHBoxLayout()
@@ -123,7 +130,8 @@ class SessionCard(QFrame):
         actions.addWidget(self.open_button)
         actions.addWidget(self.dismiss_button)
         actions.addStretch(1)
-        for button in (self.renew_button, self.logs_button, self.events_button, self.delete_button):
+        for button in (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
+                       self.delete_button):
             actions.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -134,6 +142,7 @@ class SessionCard(QFrame):
         layout.addWidget(self.progress)
         layout.addWidget(self.image)
         layout.addWidget(self.meta)
+        layout.addWidget(self.monitors)
         layout.addSpacing(4)
         layout.addLayout(actions)
 
@@ -170,7 +179,7 @@ class SessionCard(QFrame):
         self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED))
         self.dismiss_button.setVisible(False)
         self.renew_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED))
-        for button in (self.logs_button, self.events_button, self.delete_button):
+        for button in (self.logs_button, self.events_button, self.troubleshoot_button, self.delete_button):
             button.setVisible(True)
             button.setEnabled(s.state != State.TERMINATING)
         self.renew_button.setVisible(True)
@@ -190,7 +199,9 @@ class SessionCard(QFrame):
         self._progress(p.fraction)
         self.open_button.setVisible(False)
         self.dismiss_button.setVisible(failed)
-        for button in (self.renew_button, self.logs_button, self.events_button, self.delete_button):
+        self.monitors.setVisible(False)
+        for button in (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
+                       self.delete_button):
             button.setVisible(False)
         self.setAccessibleName(f"Launch of {p.name}, {'failed' if failed else p.stage}")
 

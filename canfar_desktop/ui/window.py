@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
 
     _launch_update = Signal(str, str, object, str)  # pending key, stage, fraction, session id
     tab_opened = Signal(object)  # SessionTab, once its page started loading
+    troubleshoot_requested = Signal(object)  # Session: a card's Troubleshoot button (ui.troubleshooting listens)
 
     def __init__(self, service: SessionService, paths: AppPaths, tasks: Tasks, store: SessionStore) -> None:
         super().__init__()
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
         card.logs_requested.connect(self.show_logs)
         card.events_requested.connect(self.show_events)
         card.dismiss_requested.connect(self._dismiss)
+        card.troubleshoot_requested.connect(self.troubleshoot_requested)
         return card
 
     # --- public hooks -------------------------------------------------------------------------

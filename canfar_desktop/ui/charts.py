@@ -1,0 +1,281 @@
+"""Live graphs: QtCharts time charts for the troubleshooting panel and painted sparklines for cards.
+
+Charts get plain lists of Points (core.monitor) and redraw from them, so a chart can be rebuilt
+from the hub's ring buffer at any time (the panel switches sessions without losing history).
+Cards use a hand-painted sparkline instead of QtCharts: a chart view per card costs far more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCore import QMargins, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
+
+from ..core.lifecycle import human_bytes
+from ..core.monitor import Point
+from .theme import ACCENT
+from .theme import current as current_colours
+
+WINDOW_S = 300  # the charts show the last five minutes
+SECOND = "#dd6b20"  # the second series of a chart (tx, writes)
+LIMIT = "#c53030"
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    value: Callable[[Point], float]
+    colour: str
+
+
+def nice_ceiling(value: float) -> float:
+    """The next 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^n at or above value: axis tops a person can read."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def byte_scale(value: float) -> tuple[float, str]:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if value >= factor:
+            return factor, unit
+    return 1.0, "B"
+
+
+class TimeChart(QChartView):
+    """One measure over the last minutes: lines (the first filled), an optional limit, a readable axis."""
+
+    def __init__(self, title: str, lines: Sequence[Line], kind: str = "number",
+                 limit: Callable[[Point], float] | None = None, floor: float = 1.0) -> None:
+        super().__init__()
+        self.base_title = title
+        self.lines = list(lines)
+        self.kind = kind  # percent, bytes, rate or number
+        self.limit = limit
+        self.floor = floor
+        self.points: list[Point] = []
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumSize(QSize(220, 150))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName(f"{title} graph")
+        chart = QChart()
+        chart.setMargins(QMargins(4, 2, 4, 2))
+        chart.layout().setContentsMargins(0, 0, 0, 0)
+        chart.setBackgroundRoundness(8)
+        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        self.series: list[QLineSeries] = []
+        self.x_axis = QValueAxis()
+        self.x_axis.setRange(-WINDOW_S, 0)
+        self.x_axis.setTickCount(7)
+        self.x_axis.setLabelFormat("%d s")
+        self.y_axis = QValueAxis()
+        self.y_axis.setTickCount(3)
+        chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        for index, line in enumerate(self.lines):
+            series = QLineSeries()
+            series.setName(line.name)
+            pen = QPen(QColor(line.colour), 2)
+            series.setPen(pen)
+            self.series.append(series)
+            if index == 0:
+                area = QAreaSeries(series)
+                area.setName(line.name)
+                fill = QColor(line.colour)
+                fill.setAlpha(55)
+                area.setBrush(QBrush(fill))
+                area.setPen(pen)
+                chart.addSeries(area)
+                area.attachAxis(self.x_axis)
+                area.attachAxis(self.y_axis)
+            else:
+                chart.addSeries(series)
+                series.attachAxis(self.x_axis)
+                series.attachAxis(self.y_axis)
+        self.limit_series: QLineSeries | None = None
+        if limit is not None:
+            self.limit_series = QLineSeries()
+            self.limit_series.setName("limit")
+            self.limit_series.setPen(QPen(QColor(LIMIT), 1.5, Qt.PenStyle.DashLine))
+            chart.addSeries(self.limit_series)
+            self.limit_series.attachAxis(self.x_axis)
+            self.limit_series.attachAxis(self.y_axis)
+        legend = chart.legend()
+        legend.setVisible(len(self.lines) > 1 or limit is not None)
+        legend.setAlignment(Qt.AlignmentFlag.AlignTop)
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        legend.setFont(small)
+        self.x_axis.setLabelsFont(small)
+        self.y_axis.setLabelsFont(small)
+        title_font = QFont(self.font())
+        title_font.setBold(True)
+        chart.setTitleFont(title_font)
+        if len(self.lines) > 1 or limit is not None:  # the legend's first entry is the area; hide duplicates
+            for marker in legend.markers():
+                if marker.series() in self.series[:1]:
+                    marker.setVisible(False)
+        self.setChart(chart)
+        self.apply_theme()
+        self.set_points([])
+
+    def apply_theme(self) -> None:
+        c = current_colours()
+        chart = self.chart()
+        chart.setBackgroundBrush(QBrush(QColor(c.card)))
+        chart.setBackgroundPen(QPen(QColor(c.border), 1))
+        chart.setTitleBrush(QBrush(QColor(c.text)))
+        chart.legend().setLabelColor(QColor(c.muted))
+        for axis in (self.x_axis, self.y_axis):
+            axis.setLabelsColor(QColor(c.muted))
+            axis.setGridLineColor(QColor(c.border))
+            axis.setLinePenColor(QColor(c.border))
+        self.setBackgroundBrush(QBrush(QColor(c.window)))
+
+    def _format(self, value: float) -> str:
+        if self.kind == "percent":
+            return f"{value:.0f} %"
+        if self.kind == "bytes":
+            return human_bytes(value)
+        if self.kind == "rate":
+            return f"{human_bytes(value)}/s"
+        return f"{value:.0f}"
+
+    def set_points(self, points: Sequence[Point]) -> None:
+        """Redraw from a session's points (oldest first); x is seconds before the newest point."""
+        self.points = list(points)
+        now = points[-1].t if points else 0.0
+        shown = [p for p in points if now - p.t <= WINDOW_S]
+        span = now - shown[0].t if shown else 0.0
+        self.x_axis.setRange(-(WINDOW_S if span > WINDOW_S - 60 else max(60, math.ceil(span / 60) * 60)), 0)
+        top = 0.0
+        for line in self.lines:
+            top = max([top, *(line.value(p) * 1.1 for p in shown)])
+        top = max(top, self.floor)
+        limit_value = self.limit(shown[-1]) if self.limit is not None and shown else 0.0
+        if limit_value:
+            top = max(top, limit_value * 1.05)
+        factor, unit = (byte_scale(top) if self.kind in ("bytes", "rate") else (1.0, ""))
+        for line, series in zip(self.lines, self.series, strict=True):
+            series.replace([QPointF(p.t - now, line.value(p) / factor) for p in shown])
+        if self.limit_series is not None:
+            self.limit_series.replace([QPointF(-WINDOW_S, limit_value / factor), QPointF(0, limit_value / factor)]
+                                      if limit_value else [])
+        self.y_axis.setRange(0, nice_ceiling(top / factor))
+        suffix = {"percent": " %", "bytes": f" {unit}", "rate": f" {unit}/s"}.get(self.kind, "")
+        self.y_axis.setLabelFormat(("%.0f" if top / factor >= 10 else "%.1f") + suffix.replace("%", "%%"))
+        if shown:
+            current = " · ".join(self._format(line.value(shown[-1])) for line in self.lines)
+            if limit_value:
+                current += f" of {self._format(limit_value)}"
+            self.chart().setTitle(f"{self.base_title}  <span style='font-weight:normal'>{current}</span>")
+        else:
+            self.chart().setTitle(self.base_title)
+
+    def values(self, line: int = 0) -> list[float]:
+        """The plotted values of one line, in display units (tests read these)."""
+        return [p.y() for p in self.series[line].points()]
+
+
+class Sparkline(QWidget):
+    """A tiny filled line of one measure with its current value written over it (for cards)."""
+
+    def __init__(self, label: str, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.colour = colour
+        self.values: list[float] = []
+        self.top = 100.0
+        self.text = ""
+        self.setFixedHeight(26)
+        self.setMinimumWidth(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_values(self, values: Sequence[float], top: float, text: str) -> None:
+        self.values, self.top, self.text = list(values), max(top, 1e-9), text
+        self.setAccessibleName(f"{self.label}: {text}" if text else f"{self.label}: no reading")
+        self.setToolTip(f"{self.label} over the last {len(self.values)} s: {text}" if text else "")
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt naming
+        c = current_colours()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        painter.setPen(QPen(QColor(c.border), 1))
+        painter.setBrush(QColor(c.window))
+        painter.drawRoundedRect(rect, 5, 5)
+        values = self.values[-90:]
+        if len(values) >= 2:
+            inner = rect.adjusted(2, 3, -2, -2)
+            step = inner.width() / (len(values) - 1)
+
+            def y(v: float) -> float:
+                return inner.bottom() - min(1.0, max(0.0, v / self.top)) * inner.height()
+
+            path = QPainterPath(QPointF(inner.left(), y(values[0])))
+            for i, v in enumerate(values[1:], 1):
+                path.lineTo(inner.left() + i * step, y(v))
+            fill = QPainterPath(path)
+            fill.lineTo(inner.right(), inner.bottom())
+            fill.lineTo(inner.left(), inner.bottom())
+            fill.closeSubpath()
+            tint = QColor(self.colour)
+            tint.setAlpha(60)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(tint)
+            painter.drawPath(fill)
+            painter.setPen(QPen(QColor(self.colour), 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(path)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        painter.setFont(font)
+        painter.setPen(QColor(c.text))
+        painter.drawText(rect.adjusted(7, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                         f"{self.label}  {self.text or '–'}")
+        painter.end()
+
+
+def cpu_line() -> Line:
+    return Line("CPU", lambda p: p.cpu_percent, ACCENT)
+
+
+class CardMonitors(QWidget):
+    """CPU and memory sparklines side by side, for a running session's card."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cpu = Sparkline("CPU", ACCENT)
+        self.memory = Sparkline("Mem", "#2f855a")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.cpu, 1)
+        layout.addWidget(self.memory, 1)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # cards in a row keep one height
+        self.setSizePolicy(policy)
+        self.setAccessibleName("Live CPU and memory")
+
+    def set_points(self, points: Sequence[Point]) -> None:
+        if not points:
+            self.cpu.set_values([], 100, "")
+            self.memory.set_values([], 1, "")
+            return
+        last = points[-1]
+        cpu = [p.cpu_percent for p in points]
+        self.cpu.set_values(cpu, nice_ceiling(max(100.0, *cpu)), f"{last.cpu_percent:.0f} %")
+        memory = [float(p.memory_bytes) for p in points]
+        top = float(last.limit_bytes) or max(memory)
+        self.memory.set_values(memory, top, f"{human_bytes(last.memory_bytes)} of {human_bytes(last.limit_bytes)}"
+                               if last.limit_bytes else human_bytes(last.memory_bytes))

@@ -34,6 +34,7 @@ RECONCILE_MS = 5000
 LAUNCHING_MS = 300
 DEBOUNCE_MS = 80
 CLEANUP_EVERY_S = 300.0
+FAST_ACTIONS = ("die", "start", "oom", "kill", "restart", "stop", "pause", "unpause")  # one session re-read
 
 
 @dataclass(frozen=True)
@@ -271,4 +272,19 @@ class SessionStore(QObject):
 
     def _on_event(self, host: str, event: object) -> None:
         self.engine_event.emit(host, event)
+        cid = getattr(event, "container_id", "")
+        if getattr(event, "action", "") in FAST_ACTIONS and any(
+                key[0] == host and s.container_id == cid for key, s in self.sessions.items()):
+            # the card follows at once with one inspect; the debounced listing catches the rest
+            self.tasks.run(self._refresh_one, host, cid, on_done=self._apply_one, on_error=lambda _e: None)
         self.refresh_soon()
+
+    def _refresh_one(self, host: str, container_id: str) -> Session:
+        """Worker thread: one session re-read (the full listing takes several times longer)."""
+        return self.service.refresh(self.service.host(host), container_id, probe=False)
+
+    def _apply_one(self, s: Session) -> None:
+        key = (s.host, s.id)
+        if key in self.sessions and s.owner == self.service.settings.user:
+            self.sessions[key] = s
+            self.changed.emit()

@@ -105,6 +105,9 @@ class SessionService:
                 if old.get(name) != new.get(name):
                     self._hosts.pop(name).reset()
             self.settings = settings
+        for name in old:  # forwards of a removed or re-pointed host lead to the old place: close them
+            if old[name] != new.get(name):
+                self.tunnels.close_host(name)
 
     def host_names(self) -> builtins.list[str]:
         return [h.name for h in self.settings.hosts]

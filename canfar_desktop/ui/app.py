@@ -238,4 +238,5 @@ def run_app(args: list[str]) -> int:
     with loop:
         loop.run_until_complete(quitting.wait())
     server.close()
+    service.close()  # the local forwards to sessions on remote hosts (the sessions keep running)
     return 0

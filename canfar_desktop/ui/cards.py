@@ -25,6 +25,7 @@ from ..core.session import Session
 from ..core.settings import Resources
 from . import icons
 from .charts import CardMonitors
+from .host_badge import HostBadge
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
@@ -88,6 +89,8 @@ class SessionCard(QFrame):
         top.setSpacing(8)
         top.addWidget(self.kind_icon)
         top.addWidget(self.title, 1)
+        self.host_badge = HostBadge()  # which host, when several are configured (see host_badge.mark_host)
+        top.addWidget(self.host_badge)
         top.addWidget(self.badge)
 
         self.reason = ElidedLabel()

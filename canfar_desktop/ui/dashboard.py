@@ -17,9 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import CanfarError
 from ..core.session import Session
 from . import icons
 from .cards import PendingLaunch, SessionCard
+from .host_badge import mark_host
+from .hosts_panel import HostStrip
 
 CARD_MIN_WIDTH = 320
 SPACING = 12
@@ -84,6 +87,10 @@ class Dashboard(QWidget):
         self.setObjectName("dashboard")
         self.cards: dict[str, SessionCard] = {}  # "host/id" or the pending launch's key
         self.card_factory = SessionCard
+        self.host_names: list[str] = []
+        self.unreachable_hosts: dict[str, CanfarError] = {}
+        self.last_seen: dict[str, datetime | None] = {}
+        self.hosts = HostStrip()
 
         header = QHBoxLayout()
         header.setContentsMargins(SPACING + 2, 10, SPACING + 2, 0)
@@ -128,6 +135,7 @@ class Dashboard(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(header)
+        layout.addWidget(self.hosts)
         layout.addWidget(self.stack, 1)
 
     def _empty_state(self) -> QWidget:
@@ -159,6 +167,13 @@ class Dashboard(QWidget):
         layout.addLayout(row)
         return box
 
+    def set_hosts(self, names: list[str], unreachable: dict[str, CanfarError],
+                  last_seen: dict[str, datetime | None]) -> None:
+        """The hosts behind the next show_sessions: badges when there are several, and which are down."""
+        self.host_names = list(names)
+        self.unreachable_hosts = dict(unreachable)
+        self.last_seen = dict(last_seen)
+
     def show_sessions(self, sessions: list[Session], pending: list[PendingLaunch], loaded: bool,
                       unreachable: bool = False) -> None:
         """Update cards in place (no flicker): one per session, plus launches not yet listed."""
@@ -180,10 +195,13 @@ class Dashboard(QWidget):
             card = self.cards.get(key)
             if card is None:
                 card = self.cards[key] = self.card_factory()
+            several = len(self.host_names) > 1
             if s is not None:
                 card.show_session(s, p, now)
+                mark_host(card, s.host, several, self.unreachable_hosts.get(s.host), self.last_seen.get(s.host))
             elif p is not None:
                 card.show_pending(p)
+                mark_host(card, p.host, several, None)
             ordered.append(card)
         self.grid.set_cards(ordered)
         if unreachable and not ordered:

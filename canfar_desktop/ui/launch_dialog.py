@@ -7,7 +7,9 @@ passes, hands the request back to the window, which runs the launch and shows it
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -113,6 +115,10 @@ class LaunchDialog(QDialog):
         self.host_combo.setEnabled(len(service.host_names()) > 1)
         self.capacity = QLabel("Reading the host's capacity…")
         self.capacity.setObjectName("muted")
+        self.storage = QLabel()  # where /arc lives on the chosen host
+        self.storage.setObjectName("muted")
+        self.storage.setWordWrap(True)
+        self.storage.setAccessibleName("Where /arc lives")
 
         self.image = QComboBox()
         self.image.setEditable(True)
@@ -163,6 +169,7 @@ class LaunchDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Host", self.host_combo)
         form.addRow("", self.capacity)
+        form.addRow("", self.storage)
         form.addRow("Image", self.image)
         form.addRow("", self.image_error)
         form.addRow("Name", self.name)
@@ -229,13 +236,24 @@ class LaunchDialog(QDialog):
                          ram_gb=self.ram.value(), gpus=self.gpus.value())
 
     def _load_host(self, host: str) -> None:
-        self.capacity.setText("Reading the host's capacity…")
-        self.tasks.run(gather, self.service, host, on_done=self._host_loaded, on_error=self._host_failed)
+        self.facts = None
+        self.capacity.setText(f"Reading the capacity of “{host}”…")
+        try:
+            self.storage.setText(self.service.storage_description(host))
+        except CanfarError:
+            self.storage.setText("")
+
+        def current(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+            return lambda result: host == self.host_combo.currentText() and fn(result)  # a later pick wins
+
+        self.tasks.run(gather, self.service, host, on_done=current(self._host_loaded),
+                       on_error=current(self._host_failed))
 
     def _host_loaded(self, facts: HostFacts) -> None:
         self.facts = facts
         gpu = "GPUs available" if facts.info.gpus_possible else "no GPUs"
-        self.capacity.setText(f"This host: {facts.info.cpus} CPUs · {facts.info.memory_gb:.1f} GB RAM · {gpu}")
+        self.capacity.setText(f"{self.host_combo.currentText()}: {facts.info.cpus} CPUs · "
+                              f"{facts.info.memory_gb:.1f} GB RAM · {gpu}")
         self._fill_images(keep=True)
         self.check()
 
@@ -245,6 +263,8 @@ class LaunchDialog(QDialog):
 
     def _kind_changed(self, _row: int) -> None:
         choice = self.settings.last_choices.get(self.kind)
+        if choice and choice.host in self.service.host_names() and choice.host != self.host_combo.currentText():
+            self.host_combo.setCurrentText(choice.host)  # the kind's last host (loads its capacity)
         res = choice.resources if choice else self.settings.default_resources
         self.flexible.setChecked(res.mode == "flexible")
         self.fixed.setChecked(res.mode == "fixed")

@@ -16,13 +16,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.autostart import is_enabled, set_autostart
 from ..core.errors import CanfarError
-from ..core.settings import AppPaths, HostConfig, Resources, Settings, save_settings
+from ..core.settings import AppPaths, Resources, Settings, save_settings
+from . import icons
+from .hosts_settings import HostsEditor, check_hosts
 
 
 class SettingsDialog(QDialog):
@@ -36,12 +39,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(760)
-        local = next((h for h in settings.hosts if h.name == settings.default_host), HostConfig())
-
-        self.host_url = QLineEdit(local.url)
-        self.host_url.setPlaceholderText("empty: DOCKER_HOST, the current Docker context, or the local socket")
-        self.host_url.setAccessibleName("Docker host URL")
-        self.host_url.setToolTip("unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376 (TLS)")
+        self.hosts = HostsEditor(settings.hosts, settings.default_host, settings.arc_root, settings.user)
         self.arc = QLineEdit(settings.arc_root)
         self.arc.setPlaceholderText(str(settings.arc_folder()))
         self.arc.setAccessibleName("Folder behind /arc")
@@ -101,7 +99,6 @@ class SettingsDialog(QDialog):
         self.error.setVisible(False)
 
         form = QFormLayout()
-        form.addRow(f"Docker host ({local.name})", self.host_url)
         form.addRow("Folder behind /arc", arc_row)
         form.addRow("Default resources", res_row)
         form.addRow("Active session limit", self.limit)
@@ -113,8 +110,13 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        general = QWidget()
+        general.setLayout(form)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.hosts, icons.icon("host"), "Docker hosts")
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
@@ -124,14 +126,13 @@ class SettingsDialog(QDialog):
             self.arc.setText(folder)
 
     def build(self) -> Settings:
-        """A validated copy of the settings with this dialog's values (raises pydantic's ValidationError)."""
+        """A validated copy of the settings with this dialog's values (raises pydantic's ValidationError, or a
+        CanfarError for a host list that cannot work)."""
         data = self.settings.model_dump()
-        hosts = [dict(h) for h in data["hosts"]]
-        for h in hosts:
-            if h["name"] == self.settings.default_host:
-                h["url"] = self.host_url.text().strip()
+        check_hosts(self.hosts.hosts(), self.hosts.default_host)
         data.update(
-            hosts=hosts,
+            hosts=[h.model_dump() for h in self.hosts.hosts()],
+            default_host=self.hosts.default_host,
             arc_root=self.arc.text().strip(),
             default_resources=Resources(mode=self.mode.currentText(),  # type: ignore[arg-type]
                                         cores=self.cores.value(), ram_gb=self.ram.value(),

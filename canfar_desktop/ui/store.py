@@ -100,6 +100,26 @@ class SessionStore(QObject):
                 pass
         self._streams.clear()
 
+    def follow_hosts(self) -> None:
+        """After the host list changed: follow new hosts' events, let removed hosts' followers end and
+        forget what was known about them (their sessions, status and unreachable mark)."""
+        names = set(self.service.host_names())
+        self.sessions = {k: s for k, s in self.sessions.items() if k[0] in names}
+        self.statuses = {n: st for n, st in self.statuses.items() if n in names}
+        for name in [n for n in self.unreachable if n not in names]:
+            del self.unreachable[name]
+        for name in [n for n in self._streams if n not in names]:
+            try:
+                self._streams[name].close()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - a dead stream may fail to close in many ways
+                pass
+        for name, wake in list(self._wake.items()):
+            if name not in names:
+                wake.set()
+        if self._reconcile.isActive():  # started, not stopped
+            for name in sorted(names):
+                self._follow(name)
+
     # --- reading ------------------------------------------------------------------------------
 
     def all(self) -> list[Session]:
@@ -238,6 +258,8 @@ class SessionStore(QObject):
         backoff = 1.0
         wake = self._wake.setdefault(host, threading.Event())
         while not self._stop.is_set():
+            if host not in self.service.host_names():
+                return  # removed in settings (see follow_hosts)
             try:
                 stream = self.service.host(host).events(since=time.time())
                 self._streams[host] = stream

@@ -96,6 +96,13 @@ QFrame#card QLabel {{ background: transparent; border: none; }}
 QLabel#cardTitle {{ font-size: 11pt; font-weight: 600; }}
 QLabel#muted, QLabel#cardImage, QLabel#cardMeta {{ color: {c.muted}; }}
 QLabel#badge {{ color: white; border-radius: 9px; padding: 2px 9px; font-weight: 600; }}
+QFrame#card[hostUnreachable="true"] {{ border: 1px dashed #d69e2e; background: {c.window}; }}
+QFrame#card QLabel#hostBadge {{ color: {c.muted}; border: 1px solid {c.border}; border-radius: 9px;
+  padding: 1px 8px; }}
+QFrame#card QLabel#hostBadge[unreachable="true"] {{ color: #b7791f; border-color: #d69e2e; }}
+QToolButton#hostChip {{ border: 1px solid {c.border}; border-radius: 12px; padding: 3px 10px; background: {c.card}; }}
+QToolButton#hostChip:hover {{ border-color: {ACCENT}; }}
+QToolButton#hostChip[unreachable="true"] {{ border-color: #d69e2e; background: {c.banner}; color: {c.banner_text}; }}
 QFrame#banner {{ background: {c.banner}; border: 1px solid #e0a040; border-radius: 8px; }}
 QFrame#banner QLabel {{ color: {c.banner_text}; background: transparent; }}
 QFrame#toast {{ border-radius: 8px; }}

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.dashboard = Dashboard()
         self.dashboard.new_session_requested.connect(self.new_session)
         self.dashboard.card_factory = self._make_card
+        self.dashboard.hosts.retry_requested.connect(self.retry_engine)
         self.tabs = QTabWidget()
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
@@ -115,7 +116,7 @@ class MainWindow(QMainWindow):
         store.host_status_changed.connect(self._update_status)
         store.engine_unreachable.connect(self._engine_down)
         store.engine_recovered.connect(self._engine_up)
-        store.diagnosis_ready.connect(lambda _h, checks: self.banner.show_findings(checks))
+        store.diagnosis_ready.connect(lambda h, checks: h == self.banner.host and self.banner.show_findings(checks))
         self._launch_update.connect(self._on_launch_update)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -340,6 +341,8 @@ class MainWindow(QMainWindow):
         for key, tab in self.session_tabs.items():
             if key[0] in self.store.unreachable:
                 continue
+        seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
+        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen)
             s = self.store.find(key[1], key[0])
             if s is not None:
                 self._seen.add(key)
@@ -373,6 +376,8 @@ class MainWindow(QMainWindow):
     def _engine_down(self, host: str, err: CanfarError) -> None:
         self.banner.show_error(host, err)
         self._update_status()
+        self.dashboard.hosts.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
+                                        self.service.storage_description)
 
     def _engine_up(self, host: str) -> None:
         if not self.store.unreachable:
@@ -381,6 +386,9 @@ class MainWindow(QMainWindow):
 
     def retry_engine(self, host: str = "") -> None:
         self.banner.retrying()
+        elif self.banner.host == host:  # another host is still down: the banner names that one now
+            other, err = next(iter(self.store.unreachable.items()))
+            self.banner.show_error(other, err)
         self.store.retry(host or None)
         if host:
             self.store.diagnose(host)
@@ -519,7 +527,10 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply(app, new.theme)
+        self.store.follow_hosts()  # added hosts get event followers, removed ones are forgotten
         self.messages.show_message("Settings saved", "new sessions use them; running sessions are unchanged", "info")
+        self._sessions_changed()
+        self._update_status()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self.store.stop()

@@ -79,8 +79,8 @@ class MessageBar(QWidget):
         toast.closed.connect(self.dismiss)
         self.toasts.append(toast)
         self._layout.addWidget(toast)
-        while len(self.toasts) > self.LIMIT:
-            self.dismiss(self.toasts[0])
+        while len(self.toasts) > self.LIMIT:  # the oldest goes, but one still waiting for an answer (Renew) stays
+            self.dismiss(next((t for t in self.toasts if not t.buttons), self.toasts[0]))
         self.setVisible(True)
         wait = timeout_ms if timeout_ms is not None else {"info": 6000, "warning": 12000}.get(level, 0)
         if wait:

@@ -58,9 +58,9 @@ class Notifier(QObject):
 
     def _show(self, n: Notice) -> None:
         key = f"{n.host}/{n.session_id}"
-        old = self._toasts.pop(key, None)
+        old = self._toasts.pop(key, None) if n.can_renew else None
         if old is not None:
-            self.window.messages.dismiss(old)  # the 10-minute warning replaces the 1-hour one
+            self.window.messages.dismiss(old)  # the 10-minute warning replaces the 1-hour one, expired both
         actions = [("Renew", lambda: self.renew(n))] if n.can_renew else []
         # Expiry notices wait for the person: losing work is what they prevent.
         timeout = 0 if n.can_renew else None

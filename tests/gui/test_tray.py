@@ -193,7 +193,12 @@ def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, pat
     expired = notice_toast(window, "short-lived expired")
     window.service.settings.session_lifetime_hours = 2
     qtbot.mouseClick(expired.buttons[0], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: state_of(window, "short-lived") == State.RUNNING, timeout=60000)
+    try:
+        qtbot.waitUntil(lambda: state_of(window, "short-lived") == State.RUNNING, timeout=60000)
+    except Exception:
+        s_now = window.store.find(s.id)
+        raise AssertionError(f"not Running after renew: {s_now and (s_now.state, s_now.reason, s_now.expiry)}; "
+                             f"messages: {[(t.text, t.hint) for t in window.messages.toasts]}") from None
     assert window.store.find(s.id).time_left(window.service.clock()) > 3600
 
 

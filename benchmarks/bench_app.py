@@ -112,13 +112,19 @@ def rss_mb(pid: int) -> float:
 
 def idle(app: AppRun) -> tuple[list[float], float]:
     """CPU share of one core over a few windows (the app left alone), and RSS at the end."""
-    shares = []
+    shares: list[float] = []
     pid = app.proc.pid
-    for _ in range(IDLE_WINDOWS):
-        c0, t0 = cpu_seconds(pid), time.monotonic()
-        time.sleep(IDLE_WINDOW_S)  # measuring an idle process over a window, not synchronising
-        shares.append((cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100)
-    return shares, rss_mb(pid)
+    try:
+        for _ in range(IDLE_WINDOWS):
+            c0, t0 = cpu_seconds(pid), time.monotonic()
+            time.sleep(IDLE_WINDOW_S)  # measuring an idle process over a window, not synchronising
+            if app.proc.poll() is not None:
+                raise OSError("exited")
+            shares.append((cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100)
+        return shares, rss_mb(pid)
+    except OSError:  # the app exited while measured: say so rather than print a made-up figure
+        print(f"  (the app exited during the idle measurement, code {app.proc.poll()})")
+        return shares or [float("nan")], float("nan")
 
 
 def card_latency(env: dict[str, str], client: docker.DockerClient) -> tuple[list[float], list[float], list[float]]:

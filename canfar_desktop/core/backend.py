@@ -207,11 +207,22 @@ class DockerHost:
         except docker.errors.ImageNotFound:
             raise ImageError(f"The image {plan.image} is not on {self.name}", "pull or build it first") from None
         except docker.errors.APIError as exc:
+            existing = self._created_before(plan) if exc.status_code == 409 else None
+            if existing:
+                return existing  # a retried request whose first attempt had created it
             raise LaunchError(
                 f"The engine refused to create the session: {_first_line(str(exc.explanation or exc))}",
                 "check the image, resources and folders, or run canfar-desktop doctor",
             ) from None
         return str(container.id)
+
+    def _created_before(self, plan: ContainerPlan) -> str | None:
+        try:
+            data = self.call(lambda c: c.api.inspect_container(plan.container_name))
+        except docker.errors.NotFound:
+            return None
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        return str(data["Id"]) if labels.get(L_ID) == plan.session_id else None
 
     def start(self, container_id: str) -> None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -97,13 +98,23 @@ class RemoteDockerHost(DockerHost):
     """A host reached over SSH or TCP: SSH failures (paramiko's own errors) become EngineUnavailable too,
     and any failure drops the connection so the next call reconnects (a host that comes back recovers)."""
 
+    def __init__(self, name: str, client_factory: Callable[[], docker.DockerClient], where: str) -> None:
+        super().__init__(name, client_factory, where)
+        self._call_lock = threading.Lock()
+
     def call(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
         """One SDK call; a connection that had worked and dropped (SSH cut, engine restarted) is remade
-        and the call tried once more, so one stale connection does not surface as an error."""
+        and the call tried once more, so one stale connection does not surface as an error.
+
+        Calls are made one at a time: requests multiplexed over one SSH transport from several
+        threads lost replies here. Streams (events, stats, logs) are read outside the lock. A retried
+        call may have reached the engine the first time; `DockerHost.create` is safe to repeat.
+        """
         for attempt in (0, 1):
             had_client = self._client is not None
             try:
-                return super().call(fn)
+                with self._call_lock:
+                    return super().call(fn)
             except (paramiko.SSHException, EOFError) as exc:
                 self.reset()
                 error = ssh_error(exc, self.where)

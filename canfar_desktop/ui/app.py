@@ -62,7 +62,7 @@ def prepare_qt() -> QApplication:
     app.setApplicationName("canfar-desktop")
     app.setApplicationDisplayName("CANFAR Desktop")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("canfar-desktop")
+    app.setDesktopFileName("net.canfar.Desktop")  # matches the installed .desktop file
     return app
 
 

@@ -309,7 +309,11 @@ class MainWindow(QMainWindow):
         for t in self.session_tabs.values():
             if tab in t.popups:
                 t.popups.remove(tab)  # type: ignore[arg-type]
-        tab.dispose()  # type: ignore[attr-defined]
+        dispose = getattr(tab, "dispose", None)
+        if callable(dispose):
+            dispose()
+        else:  # a plain page (the self-test's) has nothing of a session to release
+            tab.deleteLater()
         if self.tabs.count() == 0:
             self._show_tabs(False)
         for delay in (700, 2000):
@@ -337,12 +341,12 @@ class MainWindow(QMainWindow):
     def _sessions_changed(self) -> None:
         sessions = self.store.all()
         unreachable = bool(self.store.unreachable) and len(self.store.unreachable) == len(self.service.host_names())
+        seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
+        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen)
         self.dashboard.show_sessions(sessions, list(self.pending.values()), self.store.loaded, unreachable)
         for key, tab in self.session_tabs.items():
             if key[0] in self.store.unreachable:
                 continue
-        seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
-        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen)
             s = self.store.find(key[1], key[0])
             if s is not None:
                 self._seen.add(key)
@@ -372,23 +376,23 @@ class MainWindow(QMainWindow):
                 parts.append(f"{name}: unreachable")
         self.host_dot.setPixmap(icons.dot("#2f855a" if ok else "#c53030"))
         self.host_label.setText("Docker host " + ", ".join(parts))
+        self.dashboard.hosts.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
+                                        self.service.storage_description)
 
     def _engine_down(self, host: str, err: CanfarError) -> None:
         self.banner.show_error(host, err)
         self._update_status()
-        self.dashboard.hosts.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
-                                        self.service.storage_description)
 
     def _engine_up(self, host: str) -> None:
         if not self.store.unreachable:
             self.banner.setVisible(False)
+        elif self.banner.host == host:  # another host is still down: the banner names that one now
+            other, err = next(iter(self.store.unreachable.items()))
+            self.banner.show_error(other, err)
         self.messages.show_message(f"The Docker engine of “{host}” is reachable again", level="info")
 
     def retry_engine(self, host: str = "") -> None:
         self.banner.retrying()
-        elif self.banner.host == host:  # another host is still down: the banner names that one now
-            other, err = next(iter(self.store.unreachable.items()))
-            self.banner.show_error(other, err)
         self.store.retry(host or None)
         if host:
             self.store.diagnose(host)
@@ -523,14 +527,14 @@ class MainWindow(QMainWindow):
     def apply_settings(self, new: Settings) -> None:
         """Use saved settings; a Docker host whose configuration changed reconnects."""
         self.service.apply_settings(new)
+        self.store.follow_hosts()  # added hosts get event followers, removed ones are forgotten
         self.store.retry()
+        self._sessions_changed()
+        self._update_status()
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply(app, new.theme)
-        self.store.follow_hosts()  # added hosts get event followers, removed ones are forgotten
         self.messages.show_message("Settings saved", "new sessions use them; running sessions are unchanged", "info")
-        self._sessions_changed()
-        self._update_status()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self.store.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +24,6 @@ from .conftest import card_named, screenshot, state_of, wait_js_true
 from .test_launch_notebook import JUPYTERLAB_LOADED
 
 __all__ = ["remote_home", "ssh_server", "tls_engine"]  # fixtures shared with the integration tests
-
-# PySide6 6.12.0 under Python 3.11 drops a reference to None on every call of a method that returns nothing
-# (None is immortal only from 3.12), so a long GUI run ends in "Fatal Python error: none_dealloc". Until the
-# dependency is pinned to a fixed release, hold enough references for this test's calls.
-_NONE_REFS = [None] * 20_000_000 if sys.version_info < (3, 12) else []
-
 
 def wait_state(qtbot: Any, window: Any, name: str, state: State, timeout: int) -> None:
     """Wait for a card's state (Failed ends the wait); otherwise say what the card shows instead."""
@@ -184,4 +177,3 @@ def test_ssh_host_in_the_dashboard_down_and_back(remote_home: Path, ssh_server: 
     assert service.host_names() == ["local", "ssh"]
     service.close()
     assert service.tunnels.forwards() == []
-    print(f"references to None left: {sys.getrefcount(None)}")

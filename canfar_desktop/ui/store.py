@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 RECONCILE_MS = 5000
 LAUNCHING_MS = 300
+LAUNCHING_SLOW_MS = 3000
+LAUNCHING_FAST_FOR_S = 60.0
 DEBOUNCE_MS = 80
 CLEANUP_EVERY_S = 300.0
 FAST_ACTIONS = ("die", "start", "oom", "kill", "restart", "stop", "pause", "unpause")  # one session re-read
@@ -218,10 +221,18 @@ class SessionStore(QObject):
                 if wake is not None:
                     wake.set()  # the follower reconnects now, not after its back-off
                 self.engine_recovered.emit(name)
-        launching = any(s.state == State.LAUNCHING for s in self.sessions.values())
-        if launching and not self._fast.isActive():
-            self._fast.start()
-        elif not launching:
+        launching = [s for s in self.sessions.values() if s.state == State.LAUNCHING]
+        if launching:
+            # Poll fast while a launch is young; an app that takes minutes to answer is polled gently.
+            now = datetime.now(UTC)
+            young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S
+                        for s in launching)
+            interval = LAUNCHING_MS if young else LAUNCHING_SLOW_MS
+            if self._fast.interval() != interval:
+                self._fast.setInterval(interval)
+            if not self._fast.isActive():
+                self._fast.start()
+        else:
             self._fast.stop()
         self.changed.emit()
         self.host_status_changed.emit()

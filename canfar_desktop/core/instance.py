@@ -18,8 +18,16 @@ def socket_path(paths: AppPaths) -> Path:
     return paths.state_dir / "app.sock"
 
 
-def send_to_running_app(paths: AppPaths, message: dict[str, Any], timeout: float = 2.0) -> bool:
-    """Deliver a message to a running app; False when none answers (a stale socket included)."""
+REPLY_TIMEOUT = 15.0
+
+
+def send_to_running_app(paths: AppPaths, message: dict[str, Any], timeout: float = 2.0,
+                        reply_timeout: float = REPLY_TIMEOUT) -> bool:
+    """Deliver a message to a running app; False when none answers (a stale socket included).
+
+    A stale socket refuses the connection at once; once connected, the app is there, so its answer
+    is awaited longer (`reply_timeout`): a busy app must not make a second start open a second app.
+    """
     path = socket_path(paths)
     if not path.exists():
         return False
@@ -28,6 +36,7 @@ def send_to_running_app(paths: AppPaths, message: dict[str, Any], timeout: float
             sock.settimeout(timeout)
             sock.connect(str(path))
             sock.sendall(json.dumps(message).encode() + b"\n")
+            sock.settimeout(max(timeout, reply_timeout))
             reply = sock.recv(64)
             return reply.startswith(b"ok")
     except OSError:

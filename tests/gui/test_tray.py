@@ -185,7 +185,7 @@ def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, pat
     qtbot.mouseClick(toast.buttons[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store.find(s.id).expiry > old, timeout=20000)
     assert notice_toast(window, "short-lived expires in") is None
-    assert any("short-lived renewed" in t.text for t in window.messages.toasts)
+    qtbot.waitUntil(lambda: any("short-lived renewed" in t.text for t in window.messages.toasts), timeout=10000)
 
     # It expires: stopped by the app, an "expired" notice with Renew; renewing restarts it.
     qtbot.waitUntil(lambda: notice_toast(window, "short-lived expired") is not None, timeout=90000)

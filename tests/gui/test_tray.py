@@ -16,6 +16,7 @@ from typing import Any
 import docker
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from canfar_desktop.core.kinds import KINDS
 from canfar_desktop.core.lifecycle import State
@@ -195,7 +196,7 @@ def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, pat
     qtbot.mouseClick(expired.buttons[0], Qt.MouseButton.LeftButton)
     try:
         qtbot.waitUntil(lambda: state_of(window, "short-lived") == State.RUNNING, timeout=60000)
-    except Exception:
+    except WaitTimeout:
         s_now = window.store.find(s.id)
         raise AssertionError(f"not Running after renew: {s_now and (s_now.state, s_now.reason, s_now.expiry)}; "
                              f"messages: {[(t.text, t.hint) for t in window.messages.toasts]}") from None

@@ -825,22 +825,27 @@ class Troubleshooting(QObject):
         self.panel.on_point(key, point)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if watched is self.window:
-            kind = event.type()
-            if kind == QEvent.Type.WindowStateChange:
-                minimised = self.window.isMinimized()
-                self.hub.pause(minimised)
-                self.panel.set_active(self.dock.isVisible() and not minimised)
-                if not minimised:
-                    self._cards_timer.start()
-            elif kind in (QEvent.Type.Close, QEvent.Type.Hide):  # closed, or hidden to the tray
-                self.hub.pause(True)
-                self.panel.set_active(False)
-            elif kind == QEvent.Type.Show:
-                self.hub.pause(self.window.isMinimized())
-                self.panel.set_active(self.dock.isVisible() and not self.window.isMinimized())
-                self._cards_timer.start()
+        if watched is self.window and isinstance(event, QEvent):
+            try:
+                self._window_event(event.type())
+            except RuntimeError:  # the window's C++ side is going away at shutdown
+                pass
         return False
+
+    def _window_event(self, kind: QEvent.Type) -> None:
+        if kind == QEvent.Type.WindowStateChange:
+            minimised = self.window.isMinimized()
+            self.hub.pause(minimised)
+            self.panel.set_active(self.dock.isVisible() and not minimised)
+            if not minimised:
+                self._cards_timer.start()
+        elif kind in (QEvent.Type.Close, QEvent.Type.Hide):  # closed, or hidden to the tray
+            self.hub.pause(True)
+            self.panel.set_active(False)
+        elif kind == QEvent.Type.Show:
+            self.hub.pause(self.window.isMinimized())
+            self.panel.set_active(self.dock.isVisible() and not self.window.isMinimized())
+            self._cards_timer.start()
 
 
 def install(window: Any) -> Troubleshooting:

@@ -158,7 +158,9 @@ else
     dpkg -i "$deb_abs" >"$WORK/install.log" 2>&1 || { tail -20 "$WORK/install.log" >&2; fail "dpkg -i $DEB failed"; }
   fi
   dpkg-query -W -f='${Status}' "$APP" | grep -q "install ok installed" || fail "$APP is not installed after dpkg"
-  [ "$(command -v "$APP")" = "/usr/bin/$APP" ] || fail "$APP is not on PATH as /usr/bin/$APP"
+  # Checked on the system PATH alone: a development environment's own canfar-desktop may come first in $PATH.
+  [ "$(PATH=/usr/local/bin:/usr/bin:/bin command -v "$APP")" = "/usr/bin/$APP" ] \
+    || fail "$APP is not on PATH as /usr/bin/$APP"
   check_version "/usr/bin/$APP"
   check_share /usr
   if command -v update-desktop-database >/dev/null; then

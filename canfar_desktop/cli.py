@@ -21,7 +21,7 @@ from . import __version__
 from .core import diagnostics
 from .core.errors import CanfarError, ValidationError
 from .core.kinds import KINDS
-from .core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
+from .core.lifecycle import LISTED_BY_DEFAULT, State, human_duration, parse_state
 from .core.notify import expiry_warnings
 from .core.plan import new_session_id
 from .core.service import SessionService, image_for
@@ -193,21 +193,9 @@ def _now() -> datetime:
 def _age(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "?"
-    return _duration((now - when).total_seconds()) + " ago"
+    return human_duration((now - when).total_seconds()) + " ago"
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return f"{secs}s"
 
 
 def _table(rows: list[list[str]], header: list[str]) -> None:
@@ -269,7 +257,7 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
         left = s.time_left(now)
         row = [s.id, s.name, s.kind, s.state.value + (f" ({s.reason})" if s.reason and s.state != State.LAUNCHING
                                                     else f" ({s.reason})" if s.reason else ""),
-               s.image, _age(s.created, now), _duration(left) if left and left > 0 else "-"]
+               s.image, _age(s.created, now), human_duration(left) if left and left > 0 else "-"]
         if multi:
             row.insert(1, s.host)
         rows.append(row)
@@ -456,7 +444,7 @@ def cmd_renew(ctx: Context, args: argparse.Namespace) -> int:
     for ref in args.ids:
         s = ctx.service.renew(ref, args.host)
         left = s.time_left(now)
-        print(f"{s.id} renewed: expires {s.expiry.astimezone():%Y-%m-%d %H:%M} (in {_duration(left or 0)})"
+        print(f"{s.id} renewed: expires {s.expiry.astimezone():%Y-%m-%d %H:%M} (in {human_duration(left or 0)})"
               if s.expiry else f"{s.id} renewed")
     return 0
 

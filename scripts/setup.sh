@@ -47,7 +47,8 @@ stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   say "Installing canfar-desktop and its development tools"
   .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/pip install -q -e '.[dev]'
+  # (the filter hides pip's notes about unused local index folders that some machines configure)
+  .venv/bin/pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

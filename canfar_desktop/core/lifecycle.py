@@ -96,6 +96,21 @@ def human_bytes(value: float) -> str:
     return f"{value} B"
 
 
+def human_duration(seconds: float) -> str:
+    """A short human duration, as the CLI and the app both show it: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
 def _stamp(when: datetime) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
 

@@ -6,6 +6,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from ..core.lifecycle import human_duration
+
 
 class ElidedLabel(QLabel):
     """A one-line label that elides with "…" and then shows the full text as its tooltip."""
@@ -44,16 +46,4 @@ class ElidedLabel(QLabel):
         return hint
 
 
-def duration(seconds: float) -> str:
-    """A short human duration: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
+duration = human_duration  # one formatter for the CLI and the app

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from .remote_fixtures import _free_subnet, _kill, _run, _wait, descendants
+from .remote_fixtures import _free_subnet, _run, _stop_engine, _wait
 
 PRIVATE_IMAGES = ("canfar-desktop/contributed:latest",)
 STOP_TIMEOUT_S = 60
@@ -135,21 +135,4 @@ def private_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterat
 
 
 def _teardown(engine: PrivateEngine) -> None:
-    if engine.proc is not None and engine.proc.poll() is None:
-        with contextlib.suppress(Exception):
-            client = engine.client()
-            for container in client.containers.list(all=True):
-                container.remove(force=True)
-            client.close()
-        engine.proc.terminate()
-        try:
-            engine.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            _kill([*descendants(engine.proc.pid), engine.proc.pid])
-            engine.proc.wait(10)
-    subprocess.run(["ip", "link", "del", engine.bridge], capture_output=True)
-    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()
-              if line.split()[1].startswith(str(engine.root))]
-    for mount in sorted(mounts, reverse=True):
-        subprocess.run(["umount", "-l", mount], capture_output=True)  # overlays, then the tmpfs
-    shutil.rmtree(engine.root, ignore_errors=True)
+    _stop_engine(engine)  # type: ignore[arg-type] - same fields as the TLS engine: proc, client(), bridge, root

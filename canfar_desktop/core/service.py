@@ -482,7 +482,10 @@ class SessionService:
         if folder.exists():
             return
         try:
-            folder.mkdir(parents=True, mode=mode)
+            try:
+                folder.mkdir(parents=True, mode=mode)
+            except FileExistsError:
+                return  # made a moment ago by a launch running beside this one
             os.chmod(folder, mode)
             if owned and os.geteuid() == 0:
                 os.chown(folder, self.settings.uid, self.settings.gid)
@@ -652,8 +655,12 @@ class SessionService:
     def enforce_expiry(self, sessions: Iterable[Session]) -> builtins.list[Session]:
         """Stop running sessions whose expiry has passed; they then show Expired."""
         stopped = []
+        now = self.clock()
         for s in sessions:
             if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting"):
+                renewed = self.ledger.expiry(s.host, s.id)  # read again: a renewal may have just landed
+                if renewed is not None and renewed > now:
+                    continue
                 self.host(s.host).stop(s.container_id, timeout=10)
                 self._ready.discard(s.container_id)
                 self.tunnels.close_session(s.host, s.container_id)

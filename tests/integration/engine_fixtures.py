@@ -13,7 +13,7 @@ The helpers come from remote_fixtures (imported, not copied; that file has its o
 from __future__ import annotations
 
 import contextlib
-import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -112,7 +112,7 @@ def private_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterat
                     pytrace=False)
     # short paths: containerd's sockets live under the exec root and unix socket paths are limited to 108 bytes
     root = Path(tempfile.mkdtemp(prefix="cd-prv-", dir="/tmp"))
-    bridge = f"cdpv{os.getpid() % 100000}"
+    bridge = f"cdpv{secrets.token_hex(4)}"  # unique: a stale bridge of a killed run may linger
     engine = PrivateEngine(root, bridge, root / "dockerd.log")
     engine.cmd = ["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
                   "--pidfile", str(root / "dockerd.pid"), "-H", engine.url, "--bridge", bridge,

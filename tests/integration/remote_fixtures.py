@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -242,7 +243,7 @@ def tls_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterator[T
     certs = root / "certs"
     certs.mkdir()
     _make_certs(certs)
-    bridge = f"cdbr{os.getpid() % 100000}"
+    bridge = f"cdbr{secrets.token_hex(4)}"  # unique: a stale bridge of a killed run may linger
     _run(["ip", "link", "add", bridge, "type", "bridge"], "creating the second engine's bridge")
     engine = TlsEngine(root, _free_port(TLS_ADDRESS, 2376), certs / "ca.pem", certs / "client.pem",
                        certs / "client-key.pem", certs / "wrong-ca.pem", root / "docker.sock", bridge,

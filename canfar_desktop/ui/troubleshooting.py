@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +58,8 @@ EVENT_COLOURS = {"create": "#2b6cb0", "start": "#2f855a", "restart": "#2f855a", 
                  "die": "#c53030", "oom": "#c53030", "kill": "#c53030", "stop": "#718096", "destroy": "#718096",
                  "pause": "#b7791f", "health_status": "#b7791f"}
 PROCESS_REFRESH_MS = 3000
+CARD_REFRESH_S = 2.0  # how often a card's sparkline is repainted
+SPARK_POINTS = 90  # the last minute and a half
 LOG_TAIL = 400
 
 
@@ -764,6 +767,7 @@ class Troubleshooting(QObject):
         icons.set_icon(toggle, "troubleshoot")
         self.dock.visibilityChanged.connect(self._dock_visible)
         self._cards_timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_cards)
+        self._card_painted: dict[Key, float] = {}
         self._posted.connect(self._on_point)
         self.hub.add_listener(self._post)
         window.store.changed.connect(self._sessions_changed)
@@ -814,14 +818,18 @@ class Troubleshooting(QObject):
             monitors.setVisible(running)
             if running and card.isVisible() and not card.visibleRegion().isEmpty():
                 shown.append(s)
-                monitors.set_points(self.hub.history((s.host, s.id)))
+                monitors.set_points(self.hub.history((s.host, s.id))[-SPARK_POINTS:])
         self.hub.want("cards", shown)
 
     def _on_point(self, key: Key, point: Point) -> None:
         card = self.window.dashboard.cards.get(f"{key[0]}/{key[1]}")
         monitors = getattr(card, "monitors", None) if card is not None else None
-        if monitors is not None and monitors.isVisible():
-            monitors.set_points(self.hub.history(key))
+        now = time.monotonic()
+        # Sparklines are a glance, not a graph: repainting them every couple of seconds with the last
+        # minute and a half keeps an idle window with many sessions cheap.
+        if monitors is not None and monitors.isVisible() and now - self._card_painted.get(key, 0.0) >= CARD_REFRESH_S:
+            self._card_painted[key] = now
+            monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])
         self.panel.on_point(key, point)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming

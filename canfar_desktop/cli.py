@@ -196,8 +196,6 @@ def _age(when: datetime | None, now: datetime) -> str:
     return human_duration((now - when).total_seconds()) + " ago"
 
 
-
-
 def _table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -255,9 +253,9 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
     rows = []
     for s in shown:
         left = s.time_left(now)
-        row = [s.id, s.name, s.kind, s.state.value + (f" ({s.reason})" if s.reason and s.state != State.LAUNCHING
-                                                    else f" ({s.reason})" if s.reason else ""),
-               s.image, _age(s.created, now), human_duration(left) if left and left > 0 else "-"]
+        status = s.state.value + (f" ({s.reason})" if s.reason else "")
+        expires = human_duration(left) if left and left > 0 else "-"
+        row = [s.id, s.name, s.kind, status, s.image, _age(s.created, now), expires]
         if multi:
             row.insert(1, s.host)
         rows.append(row)

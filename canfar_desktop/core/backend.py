@@ -304,7 +304,13 @@ class DockerHost:
             lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)
         )
 
-    def stats(self, container_id: str, stream: bool = False) -> Any:
+    def stats(self, container_id: str, stream: bool = False, one_shot: bool = False) -> Any:
+        """The engine's stats; `one_shot` answers at once (no CPU baseline: compare two readings)."""
+        if one_shot and not stream:
+            try:
+                return self.call(lambda c: c.api.stats(container_id, stream=False, one_shot=True))
+            except docker.errors.InvalidVersion:
+                pass  # engines before API 1.41 wait about a second for a baseline instead
         return self.call(lambda c: c.api.stats(container_id, stream=stream, decode=stream))
 
     def top(self, container_id: str) -> dict[str, Any]:

@@ -97,6 +97,8 @@ Key = tuple[str, str]  # (host, session id)
 Listener = Callable[[Key, "Point"], None]
 HISTORY_POINTS = 300  # five minutes at one point a second
 RESTART_AFTER_S = 3.0  # a stream that ended is not reopened sooner (a stopped container ends it at once)
+GLANCE_EVERY_S = 3.0  # sessions shown only as card sparklines are read this often, not every second
+GLANCE_OWNERS = frozenset({"cards"})  # owners content with a reading every few seconds
 
 
 @dataclass(frozen=True)
@@ -139,12 +141,14 @@ def to_point(t: float, sample: Sample, before: Sample | None, seconds: float) ->
 class StatsStream:
     """One session's stats stream read on a daemon thread; each reading becomes a Point for `emit`."""
 
-    def __init__(self, key: Key, open_stream: Callable[[], Iterator[dict[str, Any]]],
-                 emit: Callable[[Key, Point], None], ended: Callable[[StatsStream], None] | None = None) -> None:
+    def __init__(self, key: Key, open_stream: Callable[[threading.Event], Iterator[dict[str, Any]]],
+                 emit: Callable[[Key, Point], None], ended: Callable[[StatsStream], None] | None = None,
+                 glance: bool = False) -> None:
         self.key = key
         self._open = open_stream
         self._emit = emit
         self._ended = ended
+        self.glance = glance  # True: one-shot readings every few seconds instead of the engine's stream
         self._stop = threading.Event()
         self.error = ""
         self.thread = threading.Thread(target=self._run, name=f"canfar-stats-{key[1]}", daemon=True)
@@ -166,7 +170,7 @@ class StatsStream:
     def _run(self) -> None:
         stream: Iterator[dict[str, Any]] | None = None
         try:
-            stream = self._open()
+            stream = self._open(self._stop)
             previous_raw: dict[str, Any] | None = None
             previous: Sample | None = None
             previous_t = 0.0
@@ -304,22 +308,32 @@ class MonitorHub:
                         del self._streams[key]
             now = self._clock()
             for key, s in wanted.items():
+                glance = all(owner in GLANCE_OWNERS for owner, wants in self._wants.items() if key in wants)
                 current = self._streams.get(key)
                 if current is not None and current.alive():
+                    if current.glance == glance:
+                        continue
+                    current.stop()  # someone now wants every second (or no longer does): switch
+                elif now - self._ended_at.get(key, -1e9) < RESTART_AFTER_S:
                     continue
-                if now - self._ended_at.get(key, -1e9) < RESTART_AFTER_S:
-                    continue
-                stream = StatsStream(key, self._opener(s), self._record, self._on_ended)
+                stream = StatsStream(key, self._opener(s, glance), self._record, self._on_ended, glance)
                 self._streams[key] = stream
                 to_start.append(stream)
         for stream in to_start:
             stream.start()
 
-    def _opener(self, s: Any) -> Callable[[], Iterator[dict[str, Any]]]:
-        def open_stream() -> Iterator[dict[str, Any]]:
+    def _opener(self, s: Any, glance: bool) -> Callable[[threading.Event], Iterator[dict[str, Any]]]:
+        def open_stream(stop: threading.Event) -> Iterator[dict[str, Any]]:
             return iter(self.service.host(s.host).stats(s.container_id, stream=True))
 
-        return open_stream
+        def glances(stop: threading.Event) -> Iterator[dict[str, Any]]:
+            host = self.service.host(s.host)
+            while not stop.is_set():
+                yield host.stats(s.container_id, stream=False, one_shot=True)
+                if stop.wait(GLANCE_EVERY_S):
+                    return
+
+        return glances if glance else open_stream
 
     def _record(self, key: Key, point: Point) -> None:
         with self._lock:

@@ -459,7 +459,11 @@ def _confirm(question: str, force: bool) -> bool:
 def cmd_delete(ctx: Context, args: argparse.Namespace) -> int:
     sessions = [ctx.service.get(ref, args.host, details=False) for ref in args.ids]
     names = ", ".join(f"{s.id} ({s.name})" for s in sessions)
-    if not _confirm(f"Delete {names}? Files in /arc stay; /scratch is wiped.", args.force):
+    return _delete_confirmed(ctx, sessions, f"Delete {names}? Files in /arc stay; /scratch is wiped.", args.force)
+
+
+def _delete_confirmed(ctx: Context, sessions: list[Session], question: str, force: bool) -> int:
+    if not _confirm(question, force):
         print("Nothing deleted.")
         return 1
     for s in sessions:
@@ -483,13 +487,8 @@ def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
     if not chosen:
         print("No sessions match.")
         return 0
-    if not _confirm(f"Delete {len(chosen)} session(s): {', '.join(s.id for s in chosen)}?", args.force):
-        print("Nothing deleted.")
-        return 1
-    for s in chosen:
-        ctx.service.delete(s)
-        print(f"{s.id} deleted")
-    return 0
+    return _delete_confirmed(ctx, chosen, f"Delete {len(chosen)} session(s): {', '.join(s.id for s in chosen)}?",
+                             args.force)
 
 
 def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from collections.abc import Callable
 
@@ -20,3 +21,14 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, interva
     import pytest
 
     pytest.fail(f"timed out after {timeout:.0f} s waiting for: {what}" + (f" (last error: {last_error})" if last_error else ""))
+
+
+def http_get(port: int, path: str) -> tuple[int, bytes]:
+    """GET a path on 127.0.0.1:port; returns the status and the body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()

@@ -6,7 +6,6 @@ over the TLS API); their ports stay on the remote host's 127.0.0.1.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import subprocess
@@ -26,20 +25,11 @@ from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import HostConfig
 from canfar_desktop.core.tunnels import SshDialer, resolve_ssh, ssh_client
 
+from ..helpers import http_get as get
 from ..helpers import wait_for
 from .remote_fixtures import SshServer, TlsEngine
 
 CLI = [sys.executable, "-m", "canfar_desktop"]
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def api_ok(port: int, s: Session) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -23,17 +22,7 @@ from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import HostConfig, Resources
 
-from ..helpers import wait_for
-
-
-def http_get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+from ..helpers import http_get, wait_for
 
 
 def run_in(docker_engine: Any, s: Session, script: str) -> str:

@@ -243,6 +243,11 @@ class DockerHost:
         except docker.errors.APIError:
             pass
 
+    def helpers(self, label: str) -> list[dict[str, Any]]:
+        """Containers carrying `label` (the app's own short-lived helpers), in any state."""
+        result: list[dict[str, Any]] = self.call(lambda c: c.api.containers(all=True, filters={"label": label}))
+        return result
+
     def volumes(self, prefix: str) -> list[str]:
         data = self.call(lambda c: c.api.volumes())
         return [str(v["Name"]) for v in (data.get("Volumes") or []) if str(v.get("Name", "")).startswith(prefix)]

@@ -210,6 +210,9 @@ def make_host(cfg: HostConfig, timeout: int = 30) -> DockerHost:
     return DockerHost(cfg.name, factory, url)
 
 
+HELPER_LABEL = "net.canfar.desktop.helper"  # short-lived containers the app runs for itself
+
+
 def prepare_volumes(dh: DockerHost, image: str, mounts: list[tuple[str, int]], uid: int, gid: int) -> None:
     """Hand new named volumes (/arc on a remote host, /scratch) to the session's uid.
 
@@ -224,8 +227,13 @@ def prepare_volumes(dh: DockerHost, image: str, mounts: list[tuple[str, int]], u
     binds = [docker.types.Mount(target=f"/v/{i}", source=name, type="volume") for i, (name, _) in enumerate(mounts)]
 
     def run(c: docker.DockerClient) -> None:
-        c.containers.run(image, [script], entrypoint=["/bin/sh", "-c"], user="0:0", mounts=binds,
-                         network_disabled=True, remove=True, labels={"net.canfar.desktop.helper": "volumes"})
+        helper = c.containers.create(image, [script], entrypoint=["/bin/sh", "-c"], user="0:0", mounts=binds,
+                                     network_disabled=True, labels={HELPER_LABEL: "volumes"})
+        try:
+            helper.start()
+            helper.wait(timeout=120)
+        finally:
+            helper.remove(force=True)  # always: a helper left behind would be an orphan on the host
 
     try:
         dh.call(run)

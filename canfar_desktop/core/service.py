@@ -30,7 +30,7 @@ from .errors import (
     ValidationError,
 )
 from .events import EngineEvent, parse_event
-from .hosts import is_remote, make_dialer, make_host, prepare_volumes, storage_description
+from .hosts import HELPER_LABEL, is_remote, make_dialer, make_host, prepare_volumes, storage_description
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
 from .lifecycle import ACTIVE, INTERRUPTED_AFTER_S, Facts, State, derive_state
@@ -628,6 +628,10 @@ class SessionService:
                 if folder.is_dir() and folder.name not in known and not young:
                     self._remove_scratch_dir(str(folder))
                     removed.append(f"scratch folder {folder}")
+        for helper in dh.helpers(HELPER_LABEL):  # a helper whose removal was cut short (a dropped connection)
+            if now - float(helper.get("Created", now)) > grace_s:
+                dh.remove(str(helper.get("Id")))
+                removed.append(f"helper container {str(helper.get('Id'))[:12]}")
         for volume in dh.volumes("canfar-scratch-"):
             if volume.removeprefix("canfar-scratch-") not in known:
                 try:

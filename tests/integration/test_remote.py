@@ -116,6 +116,8 @@ def test_notebook_and_contributed_on_tls_host_through_exec_relays(
     assert get(web_port, "/")[0] == 200
     assert {f.via for f in service.tunnels.forwards()} == {"docker exec"}
     assert "volumes on tls" in service.storage_description("tls")
+    helpers = service.host("tls").helpers("net.canfar.desktop.helper")
+    assert helpers == [], "the containers that prepare volumes are removed once done"
     # no relay outlives its connection
     assert wait_for(lambda: "create_connection" not in json.dumps(service.host("tls").top(nb.container_id)), 20,
                     "relays to exit")

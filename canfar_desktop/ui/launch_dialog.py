@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from ..core.backend import HostInfo, ImageInfo
 from ..core.errors import CanfarError
 from ..core.kinds import KINDS
-from ..core.plan import LaunchRequest
+from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest
 from ..core.service import SessionService
 from ..core.settings import LaunchChoice, Resources, save_settings
 from ..core.validation import normalize_image, validate_name, validate_resources
@@ -254,6 +254,11 @@ class LaunchDialog(QDialog):
         gpu = "GPUs available" if facts.info.gpus_possible else "no GPUs"
         self.capacity.setText(f"{self.host_combo.currentText()}: {facts.info.cpus} CPUs · "
                               f"{facts.info.memory_gb:.1f} GB RAM · {gpu}")
+        # the burst ceiling is CANFAR's, capped by what this host has
+        cores = min(FLEX_MAX_CORES, facts.info.cpus)
+        ram = min(float(FLEX_MAX_RAM_GB), facts.info.memory_gb)
+        self.flexible.setText(f"Flexible: 1 core and 4 GB guaranteed, bursts up to {cores} core{'s' * (cores != 1)} "
+                              f"and {ram:.0f} GB")
         self._fill_images(keep=True)
         self.check()
 

@@ -339,13 +339,6 @@ class DockerHost:
         except docker.errors.NotFound:
             return False
 
-    def image_labels(self, ref: str) -> dict[str, str]:
-        try:
-            data = self.call(lambda c: c.api.inspect_image(ref))
-        except docker.errors.NotFound:
-            return {}
-        return dict((data.get("Config") or {}).get("Labels") or {})
-
     def images(self) -> list[ImageInfo]:
         found: list[ImageInfo] = []
         for image in self.call(lambda c: c.api.images()):

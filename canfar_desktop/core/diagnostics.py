@@ -18,7 +18,7 @@ from typing import Any
 from .errors import CanfarError
 from .hosts import is_remote
 from .lifecycle import ACTIVE, State, human_bytes
-from .monitor import Sample, parse_stats
+from .monitor import Sample, parse_stats, reading_time
 from .session import Session
 
 SYMBOLS = {"ok": "✔", "info": "•", "warn": "!", "fail": "✘"}
@@ -303,21 +303,24 @@ def check_oom(s: Session) -> Check:
                  if s.memory_limit else "no limit (flexible)")
 
 
-def two_samples(service: Any, s: Session, gap_reads: int = 2) -> tuple[Sample, Sample, float] | None:
-    """Two consecutive stats readings (about a second apart) for rates; None if not running."""
+def two_samples(service: Any, s: Session) -> tuple[Sample, Sample, float] | None:
+    """Two consecutive stats readings (about a second apart) and the seconds between them, for rates."""
+    stream = None
     try:
         stream = service.host(s.host).stats(s.container_id, stream=True)
-        first = next(stream)
-        for _ in range(gap_reads - 1):
-            second = next(stream)
-        stream.close() if hasattr(stream, "close") else None
+        first, second = next(stream), next(stream)
     except (CanfarError, StopIteration):
         return None
     except Exception:  # noqa: BLE001 - the container may vanish mid-stream
         return None
-    a, b = parse_stats(first), parse_stats(second, first)
-    seconds = 1.0
-    return a, b, seconds
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    t0, t1 = reading_time(first), reading_time(second)
+    if t0 is None or t1 is None or t1 <= t0:
+        return None  # the container stopped between the readings
+    return parse_stats(first), parse_stats(second, first), t1 - t0
 
 
 def check_slow(service: Any, s: Session, sampler: Callable[..., Any] = two_samples) -> list[Check]:

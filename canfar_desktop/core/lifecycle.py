@@ -31,7 +31,6 @@ class State(str, Enum):
 ACTIVE = frozenset({State.LAUNCHING, State.RUNNING, State.SUSPENDED})
 # Shown by `ps` without -a (CANFAR lists Pending and Running by default).
 LISTED_BY_DEFAULT = ACTIVE | {State.TERMINATING}
-FINAL = frozenset({State.TERMINATED, State.FAILED, State.EXPIRED})
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.LAUNCHING: frozenset({State.RUNNING, State.FAILED, State.TERMINATING, State.EXPIRED, State.TERMINATED}),

@@ -21,8 +21,6 @@ from . import plan as P
 from .backend import DockerHost, ProgressFn
 from .errors import (
     CanfarError,
-    EngineUnavailable,
-    ImageError,
     LaunchError,
     LimitError,
     NotFound,
@@ -33,7 +31,7 @@ from .events import EngineEvent, parse_event
 from .hosts import HELPER_LABEL, is_remote, make_dialer, make_host, prepare_volumes, storage_description
 from .kinds import KINDS, get_kind
 from .ledger import Ledger
-from .lifecycle import ACTIVE, INTERRUPTED_AFTER_S, Facts, State, derive_state
+from .lifecycle import INTERRUPTED_AFTER_S, Facts, State, derive_state
 from .probe import connection_counts, http_ready
 from .session import Session, from_summary, with_inspect
 from .settings import AppPaths, HostConfig, Resources, Settings, write_atomic
@@ -691,12 +689,6 @@ class SessionService:
         found = [e for e in (parse_event(r) for r in raw) if e is not None]
         return [EngineEvent(e.when, e.action, self.redact(e.detail, s), e.container_id, e.session_id) for e in found]
 
-    def active_count(self, host: str | None = None) -> int:
-        return sum(1 for s in self.list(host, probe=False) if s.state in ACTIVE)
-
 
 def image_for(service: SessionService, kind: str, image: str | None, host: str | None = None) -> str:
     return normalize_image(image) if image else service.default_image(kind, host)
-
-
-__all__ = ["EngineUnavailable", "HostListing", "HostStatus", "ImageError", "SessionService", "image_for", "utcnow"]

@@ -58,10 +58,6 @@ class Session:
     def active(self) -> bool:
         return self.state in ACTIVE
 
-    @property
-    def short_id(self) -> str:
-        return self.id
-
     def time_left(self, now: datetime) -> float | None:
         return (self.expiry - now).total_seconds() if self.expiry else None
 

@@ -109,3 +109,27 @@ def wait_js_true(qtbot: Any, tab: Any, script: str, timeout: int) -> None:
                          " + (document.documentElement ? document.documentElement.className : 'no document')"
                          " + ' | ' + (document.body ? document.body.innerText.slice(0, 300) : '')")
         raise AssertionError(f"page condition not met: {script}; the page shows: {state}") from None
+
+
+def press_in_modal(qtbot: Any, caption: str) -> dict[str, Any]:
+    """Answer the next modal message box by pressing its `caption` button, as a person would.
+
+    Returns what was seen: whether the button was pressed and the box's text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: dict[str, Any] = {"clicked": False, "text": ""}
+
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            for button in box.buttons():
+                if button.text() == caption:
+                    seen["text"] = f"{box.text()} {box.informativeText()}"
+                    seen["clicked"] = True
+                    button.click()
+                    return
+        QTimer.singleShot(100, press)
+
+    QTimer.singleShot(100, press)
+    return seen

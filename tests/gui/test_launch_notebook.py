@@ -7,35 +7,15 @@ import time
 from typing import Any
 
 import docker
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
 
 from canfar_desktop.core.lifecycle import State
 
-from .conftest import card_named, screenshot, state_of, wait_js_true
+from .conftest import card_named, press_in_modal, screenshot, state_of, wait_js_true
 
 # The dock panel exists and the splash screen has gone: JupyterLab's shell is up and drawn.
 JUPYTERLAB_LOADED = ("document.querySelector('#jp-main-dock-panel') !== null"
                      " && document.querySelector('#jupyterlab-splash') === null")
-
-
-def click_delete_in_confirmation(qtbot: Any) -> dict[str, bool]:
-    """Drive the real confirmation box: press its Delete button as soon as it is shown."""
-    seen = {"clicked": False}
-
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            assert "/arc" in box.informativeText() and "/scratch" in box.informativeText()
-            for button in box.buttons():
-                if button.text() == "Delete":
-                    seen["clicked"] = True
-                    button.click()
-                    return
-        QTimer.singleShot(100, press)
-
-    QTimer.singleShot(100, press)
-    return seen
 
 
 def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any,
@@ -92,9 +72,10 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
     qtbot.waitUntil(lambda: state_of(window, "gui-notebook") == State.RUNNING, timeout=30000)
 
     # Delete from the card, through the real confirmation box; the container is gone.
-    seen = click_delete_in_confirmation(qtbot)
+    seen = press_in_modal(qtbot, "Delete")
     qtbot.mouseClick(card_named(window, "gui-notebook").delete_button, Qt.MouseButton.LeftButton)
     assert seen["clicked"]
+    assert "/arc" in seen["text"] and "/scratch" in seen["text"], "the box says what is kept and what goes"
     client = docker.from_env()
     qtbot.waitUntil(lambda: not client.containers.list(all=True, filters={"id": session.container_id}), timeout=30000)
     qtbot.waitUntil(lambda: card_named(window, "gui-notebook") is None, timeout=15000)

@@ -14,36 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import docker
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from canfar_desktop.core.kinds import KINDS
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.settings import LaunchChoice, Resources, load_settings, save_settings
 
-from .conftest import screenshot, state_of
+from .conftest import press_in_modal, screenshot, state_of
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def press_in_modal(qtbot: Any, caption: str) -> dict[str, Any]:
-    """Answer the next modal message box by pressing its `caption` button, as a person would."""
-    seen: dict[str, Any] = {"clicked": False, "text": ""}
-
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            for button in box.buttons():
-                if button.text() == caption:
-                    seen["text"] = f"{box.text()} {box.informativeText()}"
-                    seen["clicked"] = True
-                    button.click()
-                    return
-        QTimer.singleShot(100, press)
-
-    QTimer.singleShot(100, press)
-    return seen
 
 
 def launch(window: Any, image: str, name: str) -> Any:

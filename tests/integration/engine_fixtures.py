@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from .remote_fixtures import _free_subnet, _run, _stop_engine, _wait
+from .remote_fixtures import _free_subnet, _run, _stop_engine, _wait, move_images
 
 PRIVATE_IMAGES = ("canfar-desktop/contributed:latest",)
 STOP_TIMEOUT_S = 60
@@ -125,9 +125,7 @@ def private_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterat
         _run(["ip", "link", "set", bridge, "up"], "bringing the bridge up")
         engine.start()
         client = engine.client()
-        for ref in PRIVATE_IMAGES:
-            client.images.load(docker_engine.api.get_image(ref, chunk_size=1024 * 1024))
-            assert client.images.get(ref), f"{ref} did not load into the private engine"
+        move_images(docker_engine, client, PRIVATE_IMAGES)
         client.close()
         yield engine
     finally:

@@ -273,13 +273,18 @@ def tls_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterator[T
         _wait(up, 60, "the second dockerd", engine.log)
         other = engine.client()
         _wait(lambda: bool(other.ping()), 30, "the second dockerd to answer", engine.log)
-        for ref in REMOTE_IMAGES:  # no registry: move the images with save | load
-            other.images.load(docker_engine.api.get_image(ref, chunk_size=1024 * 1024))  # tar names `ref`
-            assert other.images.get(ref), f"{ref} did not load into the second engine"
+        move_images(docker_engine, other, REMOTE_IMAGES)
         other.close()
         yield engine
     finally:
         _stop_engine(engine)
+
+
+def move_images(source: Any, target: Any, refs: tuple[str, ...]) -> None:
+    """No registry here: copy images from one engine to another with save | load."""
+    for ref in refs:
+        target.images.load(source.api.get_image(ref, chunk_size=1024 * 1024))  # the tar names `ref`
+        assert target.images.get(ref), f"{ref} did not load into the other engine"
 
 
 def _stop_engine(engine: TlsEngine) -> None:

@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import __version__
-from .core import diagnostics
 from .core.errors import CanfarError, ValidationError
+from .core.formats import human_duration
 from .core.kinds import KINDS
-from .core.lifecycle import LISTED_BY_DEFAULT, State, human_duration, parse_state
+from .core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
 from .core.notify import expiry_warnings
 from .core.plan import new_session_id
-from .core.service import SessionService, image_for
+from .core.service import SessionService
 from .core.session import Session
 from .core.settings import AppPaths, Resources, Settings, load_settings, save_settings
 from .core.validation import parse_size_gb
@@ -218,18 +218,14 @@ def session_json(s: Session, now: datetime, url: str | None = None) -> dict[str,
 
 
 def _sessions(ctx: Context, host: str | None) -> list[Session]:
-    service = ctx.service
-    if host:
-        sessions = service.list(host)
-    else:
-        sessions, errors = service.list_all()
-        if errors and len(errors) == len(service.host_names()):
-            raise next(iter(errors.values()))
-        for name, err in errors.items():
-            print(f"warning: host {name} is unreachable: {err}", file=sys.stderr)
-    if service.enforce_expiry(sessions):
-        sessions = service.list(host) if host else service.list_all()[0]
-    return sessions
+    from .core.watch import reconcile
+
+    snap = reconcile(ctx.service, host)
+    if snap.errors and len(snap.errors) == len(ctx.service.host_names()):
+        raise next(iter(snap.errors.values()))
+    for name, err in snap.errors.items():
+        print(f"warning: host {name} is unreachable: {err}", file=sys.stderr)
+    return snap.sessions
 
 
 def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
@@ -296,24 +292,13 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
         raise ValidationError(f"Unknown session kind {args.kind!r}", f"choose one of: {', '.join(KINDS)}")
     cmd = args.cmd
     name = args.name or f"{kind}-{new_session_id()[:4]}"
-    resources = _resources(ctx, args)
-    image = image_for(service, kind, args.image, args.host)
-    req = service.validate(kind, image, name, args.env, resources, args.host)
-    if cmd:
-        from dataclasses import replace
-
-        req = replace(req, command=tuple(cmd))
-    if args.port is not None:
-        if not 1 <= args.port <= 65535:
-            raise ValidationError(f"Port {args.port} is out of range", "choose a port between 1024 and 65535")
-        from dataclasses import replace
-
-        req = replace(req, host_port=args.port)
+    req = service.prepare_launch(kind, args.image, name, _resources(ctx, args), args.host, args.port,
+                                 cmd or (), args.env)
     if args.dry_run:
-        print(json.dumps(service.dry_run(req, args.host), indent=2))
+        print(json.dumps(service.dry_run(req), indent=2))
         return 0
     progress = _Progress(enabled=args.wait or sys.stderr.isatty())
-    session = service.launch(req, args.host, progress)
+    session = service.launch(req, progress)
     if args.wait:
         session = service.wait_ready(session, args.timeout, progress)
     progress.done()
@@ -418,13 +403,8 @@ def cmd_logs(ctx: Context, args: argparse.Namespace) -> int:
             for line in ctx.service.tail_logs(s, args.tail):
                 print(line)
             continue
-        stream = ctx.service.host(s.host).logs(s.container_id, tail=args.tail, follow=True)
-        pending = b""
-        for chunk in stream:  # type: ignore[union-attr]
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                print(ctx.service.redact(line.decode(errors="replace"), s), flush=True)
+        for line in ctx.service.follow_logs(s, args.tail):
+            print(line, flush=True)
     return 0
 
 
@@ -499,11 +479,11 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     report: list[dict[str, Any]] = []
     for name in hosts:
         try:
-            info = service.host(name).info()
+            info = service.host_info(name)
         except CanfarError as exc:
             print(f"warning: host {name}: {exc}", file=sys.stderr)
             continue
-        sessions = [s for s in service.list(name) if s.status == "running"]
+        sessions = [s for s in service.sessions(name) if s.status == "running"]
         with ThreadPoolExecutor(max_workers=8) as pool:  # each sample waits ~1 s for CPU figures
             samples = dict(zip([s.id for s in sessions], pool.map(lambda s: sample_once(service, s), sessions),
                                strict=True))
@@ -531,7 +511,7 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_image(ctx: Context, args: argparse.Namespace) -> int:
     if getattr(args, "image_verb", None) != "ls":
         raise ValidationError("Missing image command", "use: canfar-desktop image ls [-k KIND]")
-    images = ctx.service.host(args.host).images()
+    images = ctx.service.images(args.host)
     rows = []
     out = []
     for image in sorted(images, key=lambda i: i.ref):
@@ -559,6 +539,8 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
 
         print(support_report(ctx.service, ctx.service.get(args.id, args.host)), end="")
         return 0
+    from .core import diagnostics
+
     checks = diagnostics.run_checks(ctx.service, args.id, args.host)
     if args.output == "json":
         print(json.dumps([c.as_dict() for c in checks], indent=2))

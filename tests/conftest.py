@@ -83,7 +83,7 @@ def make_service(tmp_path: Path, paths: AppPaths, docker_engine: object,
     for service in made:
         for name in service.host_names():
             try:
-                for s in service.list(name, probe=False):
+                for s in service.sessions(name, probe=False):
                     if s.owner == service.settings.user:
                         service.delete(s)
             except Exception:  # noqa: BLE001 - cleanup must not hide the test failure

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import stat
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CanfarError
+from .formats import human_bytes
 from .hosts import is_remote
-from .lifecycle import ACTIVE, State, human_bytes
+from .lifecycle import ACTIVE, State
 from .monitor import Sample, parse_stats, reading_time
 from .session import Session
+
+if TYPE_CHECKING:
+    from .service import SessionService
 
 SYMBOLS = {"ok": "✔", "info": "•", "warn": "!", "fail": "✘"}
 
@@ -41,7 +44,7 @@ class Check:
         return asdict(self)
 
 
-def run_checks(service: Any, session_ref: str | None = None, host: str | None = None) -> list[Check]:
+def run_checks(service: SessionService, session_ref: str | None = None, host: str | None = None) -> list[Check]:
     """Host checks, then (with a session) the checks of each trouble the guide names."""
     checks: list[Check] = []
     engine = check_engine(service, host)
@@ -61,7 +64,7 @@ def run_checks(service: Any, session_ref: str | None = None, host: str | None = 
     return checks
 
 
-def session_checks(service: Any, s: Session) -> list[Check]:
+def session_checks(service: SessionService, s: Session) -> list[Check]:
     out = [check_start(service, s), check_oom(s)]
     if s.status == "running":
         out += check_slow(service, s)
@@ -70,7 +73,7 @@ def session_checks(service: Any, s: Session) -> list[Check]:
 
 # --- host ---------------------------------------------------------------------------------------
 
-def check_engine(service: Any, host: str | None) -> Check:
+def check_engine(service: SessionService, host: str | None) -> Check:
     started = time.monotonic()
     try:
         dh = service.host(host)
@@ -96,7 +99,7 @@ def meminfo(path: Path = Path("/proc/meminfo")) -> dict[str, int]:
     return out
 
 
-def check_host_memory(service: Any, host: str | None) -> Check:
+def check_host_memory(service: SessionService, host: str | None) -> Check:
     cfg = service.host_config(host)
     if is_remote(cfg):
         return Check("host-memory", "Host memory", "info", "measured on local hosts only")
@@ -115,8 +118,8 @@ def check_host_memory(service: Any, host: str | None) -> Check:
     return Check("host-memory", "Host memory", "ok", "enough memory available", figure)
 
 
-def check_session_limit(service: Any, host: str | None) -> Check:
-    sessions = service.list(host, probe=False)
+def check_session_limit(service: SessionService, host: str | None) -> Check:
+    sessions = service.sessions(host, probe=False)
     active = sum(1 for s in sessions if s.state in ACTIVE)
     limit = service.settings.session_limit
     figure = f"{active} of {limit} active"
@@ -126,7 +129,7 @@ def check_session_limit(service: Any, host: str | None) -> Check:
     return Check("limit", "Active sessions", "ok", "below the limit", figure)
 
 
-def check_images(service: Any, host: str | None) -> Check:
+def check_images(service: SessionService, host: str | None) -> Check:
     images = service.host(host).images()
     kinds = sorted({k for i in images for k in i.kinds})
     if not kinds:
@@ -136,7 +139,7 @@ def check_images(service: Any, host: str | None) -> Check:
                  f"{sum(1 for i in images if i.kinds)} labelled image(s)")
 
 
-def check_disk(service: Any, host: str | None) -> list[Check]:
+def check_disk(service: SessionService, host: str | None) -> list[Check]:
     out: list[Check] = []
     cfg = service.host_config(host)
     if not is_remote(cfg):
@@ -163,7 +166,7 @@ def check_disk(service: Any, host: str | None) -> list[Check]:
     images = sum(int(i.get("Size", 0)) for i in df.get("Images") or [])
     containers = sum(int(c.get("SizeRw", 0) or 0) for c in df.get("Containers") or [])
     volumes = sum(int((v.get("UsageData") or {}).get("Size", 0) or 0) for v in df.get("Volumes") or [])
-    ended = [s for s in service.list(host, probe=False) if s.state not in ACTIVE]
+    ended = [s for s in service.sessions(host, probe=False) if s.state not in ACTIVE]
     reclaim = sum(int(c.get("SizeRw", 0) or 0) for c in df.get("Containers") or []
                   if c.get("Id") in {s.container_id for s in ended})
     reclaim += sum(folder_size(service.paths.scratch_dir / s.id) for s in ended)
@@ -227,7 +230,7 @@ def can_access(path: Path, uid: int, gid: int, need_write: bool = True) -> tuple
     return (mode & want) == want, figure
 
 
-def check_arc_permissions(service: Any, host: str | None) -> list[Check]:
+def check_arc_permissions(service: SessionService, host: str | None) -> list[Check]:
     if is_remote(service.host_config(host)):
         return []
     settings = service.settings
@@ -250,7 +253,7 @@ def check_arc_permissions(service: Any, host: str | None) -> list[Check]:
 
 # --- session -------------------------------------------------------------------------------------
 
-def check_start(service: Any, s: Session) -> Check:
+def check_start(service: SessionService, s: Session) -> Check:
     title = "Session start"
     if s.state in (State.RUNNING, State.SUSPENDED):
         return Check("start", title, "ok", f"{s.state.value}", f"started {s.started_at:%Y-%m-%d %H:%M}"
@@ -279,7 +282,7 @@ def check_start(service: Any, s: Session) -> Check:
     return Check("start", title, "info", s.state.value, s.reason)
 
 
-def _requested_port(service: Any, s: Session) -> str:
+def _requested_port(service: SessionService, s: Session) -> str:
     try:
         data = service.host(s.host).inspect(s.container_id)
     except CanfarError:
@@ -303,12 +306,13 @@ def check_oom(s: Session) -> Check:
                  if s.memory_limit else "no limit (flexible)")
 
 
-def two_samples(service: Any, s: Session) -> tuple[Sample, Sample, float] | None:
+def two_samples(service: SessionService, s: Session) -> tuple[Sample, Sample, float] | None:
     """Two consecutive stats readings (about a second apart) and the seconds between them, for rates."""
     stream = None
     try:
-        stream = service.host(s.host).stats(s.container_id, stream=True)
-        first, second = next(stream), next(stream)
+        stream = service.host(s.host).stats_stream(s.container_id)
+        readings = iter(stream)
+        first, second = next(readings), next(readings)
     except (CanfarError, StopIteration):
         return None
     except Exception:  # noqa: BLE001 - the container may vanish mid-stream
@@ -323,7 +327,7 @@ def two_samples(service: Any, s: Session) -> tuple[Sample, Sample, float] | None
     return parse_stats(first), parse_stats(second, first), t1 - t0
 
 
-def check_slow(service: Any, s: Session, sampler: Callable[..., Any] = two_samples) -> list[Check]:
+def check_slow(service: SessionService, s: Session, sampler: Callable[..., Any] = two_samples) -> list[Check]:
     pair = sampler(service, s)
     if pair is None:
         return [Check("slow", "Performance", "info", "could not sample the session")]
@@ -347,9 +351,3 @@ def check_slow(service: Any, s: Session, sampler: Callable[..., Any] = two_sampl
         out.append(Check("io", "Disk I/O", "warn", "heavy disk I/O", f"{human_bytes(io_rate)}/s",
                          "use /scratch for intensive I/O and copy results to /arc at the end"))
     return out
-
-
-def port_in_use(port: int, address: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((address, port)) == 0

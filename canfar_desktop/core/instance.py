@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from .platform import HAS_UNIX_SOCKETS
 from .settings import AppPaths
 
 
@@ -29,7 +30,7 @@ def send_to_running_app(paths: AppPaths, message: dict[str, Any], timeout: float
     is awaited longer (`reply_timeout`): a busy app must not make a second start open a second app.
     """
     path = socket_path(paths)
-    if not path.exists():
+    if not HAS_UNIX_SOCKETS or not path.exists():
         return False
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

@@ -9,13 +9,13 @@ active-session limit holds even for concurrent launches from several processes.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .platform import lock, unlock
 from .settings import write_atomic
 
 
@@ -28,11 +28,11 @@ class Ledger:
         """An exclusive lock across processes and threads (each call opens its own description)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(f".{name}.lock"), "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            lock(handle)
             try:
                 yield
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                unlock(handle)
 
     @contextlib.contextmanager
     def hold(self, name: str) -> Iterator[None]:
@@ -44,12 +44,12 @@ class Ledger:
         path = self.path.with_name(f".{name}.lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            lock(handle)
             try:
                 yield
             finally:
                 path.unlink(missing_ok=True)
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                unlock(handle)
 
     def held(self, name: str) -> bool | None:
         """True while a live process holds the lock, False if it died holding it, None if unknown."""
@@ -59,11 +59,9 @@ class Ledger:
         except OSError:
             return None
         with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not lock(handle, blocking=False):
                 return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            unlock(handle)
             return False
 
     def _read(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import Enum
 
 from .errors import ValidationError
+from .formats import human_bytes
 
 
 class State(str, Enum):
@@ -31,18 +32,6 @@ class State(str, Enum):
 ACTIVE = frozenset({State.LAUNCHING, State.RUNNING, State.SUSPENDED})
 # Shown by `ps` without -a (CANFAR lists Pending and Running by default).
 LISTED_BY_DEFAULT = ACTIVE | {State.TERMINATING}
-
-TRANSITIONS: dict[State, frozenset[State]] = {
-    State.LAUNCHING: frozenset({State.RUNNING, State.FAILED, State.TERMINATING, State.EXPIRED, State.TERMINATED}),
-    State.RUNNING: frozenset({State.SUSPENDED, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED,
-                              State.LAUNCHING}),
-    State.SUSPENDED: frozenset({State.RUNNING, State.TERMINATING, State.TERMINATED, State.FAILED, State.EXPIRED,
-                                State.LAUNCHING}),
-    State.TERMINATING: frozenset({State.TERMINATED}),
-    State.TERMINATED: frozenset({State.LAUNCHING, State.TERMINATING}),
-    State.FAILED: frozenset({State.LAUNCHING, State.TERMINATING}),
-    State.EXPIRED: frozenset({State.LAUNCHING, State.TERMINATING}),
-}
 
 _ALIASES = {
     "pending": State.LAUNCHING,
@@ -85,29 +74,6 @@ class Facts:
 
 # A container still only "created" this long after its launch began was abandoned mid-launch.
 INTERRUPTED_AFTER_S = 120
-
-
-def human_bytes(value: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit in ("B", "KB", "MB") else f"{value:.1f} {unit}".replace(".0 ", " ")
-        value /= 1024
-    return f"{value} B"
-
-
-def human_duration(seconds: float) -> str:
-    """A short human duration, as the CLI and the app both show it: 45 s, 12 min, 3 h 5 min, 2 d 4 h."""
-    whole = max(0, int(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
 
 
 def _stamp(when: datetime) -> str:

@@ -7,9 +7,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CanfarError
+
+if TYPE_CHECKING:
+    from .service import SessionService
+    from .session import Session
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,10 @@ def parse_stats(raw: dict[str, Any], previous: dict[str, Any] | None = None) -> 
     )
 
 
-def sample_once(service: Any, session: Any) -> Sample | None:
+def sample_once(service: SessionService, session: Session) -> Sample | None:
     """One sample (the engine waits about a second to measure CPU); None when it is not running."""
     try:
-        raw = service.host(session.host).stats(session.container_id, stream=False)
+        raw = service.host(session.host).stats(session.container_id)
     except CanfarError:
         return None
     except Exception:  # noqa: BLE001 - the container may vanish mid-call
@@ -207,7 +211,7 @@ class MonitorHub:
     the wishes, so `pause(False)` resumes them.
     """
 
-    def __init__(self, service: Any, history: int = HISTORY_POINTS,
+    def __init__(self, service: SessionService, history: int = HISTORY_POINTS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.service = service
         self._history_len = history
@@ -286,12 +290,6 @@ class MonitorHub:
         with self._lock:
             return [s.thread for s in self._streams.values() if s.thread.is_alive()]
 
-    def forget(self, key: Key) -> None:
-        """Drop a deleted session's history."""
-        with self._lock:
-            self._history.pop(key, None)
-            self._ended_at.pop(key, None)
-
     # --- internals -------------------------------------------------------------------------------
 
     def _reconcile(self) -> None:
@@ -324,12 +322,12 @@ class MonitorHub:
 
     def _opener(self, s: Any, glance: bool) -> Callable[[threading.Event], Iterator[dict[str, Any]]]:
         def open_stream(stop: threading.Event) -> Iterator[dict[str, Any]]:
-            return iter(self.service.host(s.host).stats(s.container_id, stream=True))
+            return iter(self.service.host(s.host).stats_stream(s.container_id))
 
         def glances(stop: threading.Event) -> Iterator[dict[str, Any]]:
             host = self.service.host(s.host)
             while not stop.is_set():
-                yield host.stats(s.container_id, stream=False, one_shot=True)
+                yield host.stats(s.container_id, one_shot=True)
                 if stop.wait(GLANCE_EVERY_S):
                     return
 

@@ -64,6 +64,7 @@ class LaunchRequest:
     env: dict[str, str] = field(default_factory=dict)
     command: tuple[str, ...] = ()
     host_port: int | None = None  # None: the engine picks a free port on 127.0.0.1
+    host: str = ""  # the configured host it launches on (set by prepare_launch)
 
 
 @dataclass(frozen=True)

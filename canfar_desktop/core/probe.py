@@ -2,7 +2,7 @@
 
 A session is *Running* when its app answers the kind's probe, and *Suspended* when it answers but no
 viewer is connected: the viewer signal is the number of established TCP connections to the local
-port the session is reached on (read from /proc/net/tcp{,6}; the app's tabs and any browser keep a
+port the session is reached on (read through platform.connection_counts; the app's tabs and any browser keep a
 websocket open while they show a session). Where /proc is not available the signal is unknown and
 such sessions show Running.
 """
@@ -14,8 +14,7 @@ import socket
 from pathlib import Path
 
 from .kinds import Probe
-
-_ESTABLISHED = "01"
+from .platform import connection_counts
 
 
 def http_ready(host: str, port: int, probe: Probe, timeout: float = 1.0) -> bool:
@@ -57,25 +56,6 @@ def rfb_banner(host: str, port: int, path: str, timeout: float = 3.0) -> bytes:
             rest += chunk
         length = rest[1] & 0x7F
         return rest[2:2 + length]
-
-
-def connection_counts(proc: Path = Path("/proc/net")) -> dict[int, int] | None:
-    """Established TCP connections per local port, read once; None when /proc cannot tell."""
-    counts: dict[int, int] = {}
-    seen = False
-    for name in ("tcp", "tcp6"):
-        try:
-            lines = (proc / name).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        seen = True
-        for line in lines:
-            parts = line.split()
-            if len(parts) < 4 or parts[3] != _ESTABLISHED:
-                continue
-            local_port = int(parts[1].rsplit(":", 1)[1], 16)
-            counts[local_port] = counts.get(local_port, 0) + 1
-    return counts if seen else None
 
 
 def established_connections(port: int, proc: Path = Path("/proc/net")) -> int | None:

@@ -13,14 +13,18 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from .diagnostics import _existing_parent, meminfo, run_checks
 from .errors import CanfarError
+from .formats import human_bytes
 from .hosts import is_remote
-from .lifecycle import State, human_bytes
+from .lifecycle import State
 from .session import Session
+
+if TYPE_CHECKING:
+    from .service import SessionService
 
 MASK = "********"
 # key=value, key: value, "key": "value" and --key value forms of names that usually hold secrets.
@@ -77,7 +81,7 @@ class HostOverview:
         return out
 
 
-def host_overview(service: Any, host: str | None = None, disk: bool = True) -> HostOverview:
+def host_overview(service: SessionService, host: str | None = None, disk: bool = True) -> HostOverview:
     """Engine version, CPUs, memory (in use, for local hosts), engine disk use and /arc free space.
 
     `disk=False` skips the engine's disk usage call, which can take seconds on hosts with many images.
@@ -117,7 +121,7 @@ def _stamp(when: datetime | None) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if when else "-"
 
 
-def support_report(service: Any, session: Session, seen: Sequence[tuple[datetime, str, str]] = (),
+def support_report(service: SessionService, session: Session, seen: Sequence[tuple[datetime, str, str]] = (),
                    log_lines: int = 40, checks: bool = True) -> str:
     """A plain-text report for support: the session, its state history, errors, logs, host and app.
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from . import plan as P
 from .kinds import KINDS, LaunchContext
 from .lifecycle import ACTIVE, State
+from .plan import L_CORES, L_CREATED, L_EXPIRY, L_GPUS, L_ID, L_IMAGE, L_KIND, L_MODE, L_NAME, L_OWNER, L_PORT, L_RAM
 from .settings import Resources
 
 
@@ -81,29 +81,29 @@ class Session:
 def from_summary(host: str, summary: dict[str, Any]) -> Session:
     """A session from the engine's short container listing (no per-container call needed)."""
     labels = summary.get("Labels") or {}
-    kind = labels.get(P.L_KIND, "contributed")
-    container_port = int(labels.get(P.L_PORT, KINDS[kind].port if kind in KINDS else 0) or 0)
+    kind = labels.get(L_KIND, "contributed")
+    container_port = int(labels.get(L_PORT, KINDS[kind].port if kind in KINDS else 0) or 0)
     host_port = None
     for port in summary.get("Ports") or []:
         if port.get("PrivatePort") == container_port and port.get("PublicPort"):
             host_port = int(port["PublicPort"])
     names = summary.get("Names") or [""]
     return Session(
-        id=labels.get(P.L_ID, ""),
-        name=labels.get(P.L_NAME, ""),
+        id=labels.get(L_ID, ""),
+        name=labels.get(L_NAME, ""),
         kind=kind,
-        image=labels.get(P.L_IMAGE) or str(summary.get("Image", "")),
-        owner=labels.get(P.L_OWNER, ""),
+        image=labels.get(L_IMAGE) or str(summary.get("Image", "")),
+        owner=labels.get(L_OWNER, ""),
         host=host,
         container_id=str(summary.get("Id", "")),
         container_name=names[0].lstrip("/"),
-        created=parse_time(labels.get(P.L_CREATED)),
-        expiry=parse_time(labels.get(P.L_EXPIRY)),
+        created=parse_time(labels.get(L_CREATED)),
+        expiry=parse_time(labels.get(L_EXPIRY)),
         resources=Resources(
-            mode="fixed" if labels.get(P.L_MODE) == "fixed" else "flexible",
-            cores=_num(labels.get(P.L_CORES), 1.0),
-            ram_gb=_num(labels.get(P.L_RAM), 4.0),
-            gpus=int(_num(labels.get(P.L_GPUS), 0)),
+            mode="fixed" if labels.get(L_MODE) == "fixed" else "flexible",
+            cores=_num(labels.get(L_CORES), 1.0),
+            ram_gb=_num(labels.get(L_RAM), 4.0),
+            gpus=int(_num(labels.get(L_GPUS), 0)),
         ),
         status=str(summary.get("State", "")),
         host_port=host_port,

@@ -64,7 +64,9 @@ class AppPaths:
 
 
 def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    from .platform import is_root
+
+    return is_root()
 
 
 def default_user() -> str:

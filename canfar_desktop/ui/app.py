@@ -138,10 +138,8 @@ def start_launch(window: MainWindow, spec: dict[str, Any]) -> None:
     kind, image, name = (str(spec.get(k) or "") for k in ("kind", "image", "name"))
     host = str(spec.get("host") or service.settings.default_host)
 
-    def validate() -> Any:
-        return service.validate(kind, image or service.default_image(kind, host), name, host=host)
-
-    window.tasks.run(validate, on_done=lambda req: window.launch(req, host), on_error=window.report)
+    window.tasks.run(service.prepare_launch, kind, image or None, name or None, host=host,
+                     on_done=lambda req: window.launch(req, host), on_error=window.report)
 
 
 class _Timing(QObject):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QMargins, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
-from ..core.lifecycle import human_bytes
+from ..core.formats import human_bytes
 from ..core.monitor import Point
 from .theme import ACCENT
 from .theme import current as current_colours

@@ -6,7 +6,6 @@ rest. TLS verification has no switch: a remote tcp:// host needs its CA (the cor
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.backend import HostInfo
 from ..core.errors import CanfarError, ValidationError
-from ..core.hosts import is_remote, list_contexts, make_host, resolve_url, storage_description
+from ..core.host import HostInfo
+from ..core.hosts import is_remote, list_contexts, resolve_url, storage_description
+from ..core.registry import probe_config
 from ..core.settings import HostConfig
 from . import icons
 from .tasks import Tasks
@@ -46,15 +46,8 @@ class Probe:
 
 def probe_host(cfg: HostConfig) -> Probe:
     """Worker thread: connect as the app would (same TLS and SSH rules), time a ping, read the capacity."""
-    dh = make_host(cfg, timeout=15)
-    try:
-        dh.ping()  # the first call connects (SSH handshake, TLS); time a second, like the dashboard does
-        started = time.monotonic()
-        dh.ping()
-        rtt = (time.monotonic() - started) * 1000
-        return Probe(rtt, dh.info())
-    finally:
-        dh.reset()
+    found = probe_config(cfg)
+    return Probe(found.rtt_ms, found.info)
 
 
 def check_hosts(hosts: list[HostConfig], default: str) -> None:

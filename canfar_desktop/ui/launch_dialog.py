@@ -6,7 +6,6 @@ passes, hands the request back to the window, which runs the launch and shows it
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,22 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.backend import HostInfo, ImageInfo
 from ..core.errors import CanfarError
+from ..core.host import HostInfo, ImageInfo
 from ..core.kinds import KINDS
+from ..core.launch import generate_name
 from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest
 from ..core.service import SessionService
 from ..core.settings import LaunchChoice, Resources, save_settings
 from ..core.validation import normalize_image, validate_name, validate_resources
 from . import icons
 from .tasks import Tasks
-
-WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
-         "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
-
-
-def generate_name(kind: str) -> str:
-    return f"{kind}-{secrets.choice(WORDS)}-{secrets.randbelow(90) + 10}"
 
 
 def remember_choice(service: SessionService, req: LaunchRequest, host: str) -> None:
@@ -66,8 +59,8 @@ class HostFacts:
 
 def gather(service: SessionService, host: str) -> HostFacts:
     """Worker thread: the host's capacity, its images, and each kind's default image."""
-    info = service.host(host).info()
-    images = service.host(host).images()
+    info = service.host_info(host)
+    images = service.images(host)
     defaults = {}
     for kind in KINDS:
         try:
@@ -354,8 +347,8 @@ class LaunchDialog(QDialog):
         self.launch_button.setEnabled(False)
         self.launch_button.setText("Checking…")
         host = self.host_combo.currentText()
-        self.tasks.run(self.service.validate, self.kind, self.image.currentText(), self.name.text(),
-                       resources=self.resources(), host=host, on_done=self._validated, on_error=self._refused)
+        self.tasks.run(self.service.prepare_launch, self.kind, self.image.currentText(), self.name.text(),
+                       self.resources(), host, on_done=self._validated, on_error=self._refused)
 
     def _validated(self, req: LaunchRequest) -> None:
         self._checking = False

@@ -29,7 +29,7 @@ from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import LaunchChoice, Settings
 from . import icons
-from .launch_dialog import generate_name, remember_choice
+from .launch_dialog import remember_choice
 from .widgets import duration
 
 if TYPE_CHECKING:
@@ -168,8 +168,7 @@ def quick_request(service: SessionService, kind: str) -> tuple[LaunchRequest, st
     settings = service.settings
     choice = choice_for(settings, kind)
     host = choice.host if choice.host in service.host_names() else settings.default_host
-    image = choice.image or service.default_image(kind, host)
-    req = service.validate(kind, image, generate_name(kind), resources=choice.resources, host=host)
+    req = service.prepare_launch(kind, choice.image or None, None, choice.resources, host)
     return req, host
 
 

@@ -42,7 +42,8 @@ from PySide6.QtWidgets import (
 from ..core.diagnostics import Check, run_checks
 from ..core.errors import CanfarError
 from ..core.events import EngineEvent
-from ..core.lifecycle import State, human_bytes
+from ..core.formats import human_bytes
+from ..core.lifecycle import State
 from ..core.monitor import Key, MonitorHub, Point
 from ..core.report import HostOverview, host_overview, redact, support_report
 from ..core.session import Session

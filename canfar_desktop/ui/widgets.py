@@ -6,7 +6,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from ..core.lifecycle import human_duration
+from ..core.formats import human_duration
 
 
 class ElidedLabel(QLabel):

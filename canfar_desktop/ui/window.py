@@ -427,7 +427,7 @@ class MainWindow(QMainWindow):
             self._launch_update.emit(p.key, stage, fraction, "")
 
         def work() -> Session:
-            s = self.service.launch(req, host, progress)
+            s = self.service.launch(req, progress)
             self._launch_update.emit(p.key, "waiting for the app", None, s.id)
             return self.service.wait_ready(s, timeout=300, progress=progress)
 

@@ -39,7 +39,7 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
 
     # A second session, made by the core directly, to show a dashboard with a few cards.
     svc = window.service
-    req = svc.validate("notebook", session_images["notebook"], "galaxy-photometry")
+    req = svc.prepare_launch("notebook", session_images["notebook"], "galaxy-photometry")
     svc.launch(req)
     qtbot.waitUntil(lambda: state_of(window, "galaxy-photometry") == State.RUNNING, timeout=60000)
     card = card_named(window, "from-the-cli")
@@ -49,7 +49,7 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     for c in window.dashboard.cards.values():
         assert c.accessibleName() and c.open_button.accessibleName() and c.delete_button.accessibleName()
     # A notebook kind on an image without JupyterLab fails, and its card says why.
-    broken = svc.validate("notebook", session_images["contributed"], "broken-notebook")
+    broken = svc.prepare_launch("notebook", session_images["contributed"], "broken-notebook")
     svc.launch(broken)
     qtbot.waitUntil(lambda: state_of(window, "broken-notebook") == State.FAILED, timeout=60000)
     failed = card_named(window, "broken-notebook")

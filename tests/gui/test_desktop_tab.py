@@ -18,7 +18,7 @@ NOVNC_CONNECTED = ("document.documentElement.classList.contains('noVNC_connected
 def test_desktop_session_shows_connected_novnc(make_window: Any, qtbot: Any, session_images: dict[str, str]) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
-    req = window.service.validate("desktop", session_images["desktop"], "gui-desktop")
+    req = window.service.prepare_launch("desktop", session_images["desktop"], "gui-desktop")
     window.launch(req, "local")
     qtbot.waitUntil(lambda: state_of(window, "gui-desktop") == State.RUNNING, timeout=120000)
     qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)

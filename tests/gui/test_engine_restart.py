@@ -32,7 +32,7 @@ def test_engine_restart_app_reconnects_and_sessions_come_back(make_window: Any, 
     qtbot.waitUntil(lambda: store.loaded and "connected" in window.host_label.text(), timeout=20000)
     names = ["before-restart-1", "before-restart-2"]
     for name in names:
-        service.wait_ready(service.launch(service.validate("contributed", session_images["contributed"], name)), 60)
+        service.wait_ready(service.launch(service.prepare_launch("contributed", session_images["contributed"], name)), 60)
     qtbot.waitUntil(lambda: _running(window, names), timeout=30000)
     before = {(s.host, s.id, s.container_id) for s in store.all()}
     assert len(before) == 2

@@ -54,8 +54,7 @@ def test_ssh_host_in_the_dashboard_down_and_back(remote_home: Path, ssh_server: 
         qtbot.waitUntil(lambda: "ms" in chip_text(window, "ssh") and "ms" in chip_text(window, "local"),
                         timeout=15000)
         assert window.dashboard.hosts.isVisible()
-        local = service.launch(service.validate("notebook", session_images["notebook"], "gui-here", host="local"),
-                               "local")
+        local = service.launch(service.prepare_launch("notebook", session_images["notebook"], "gui-here", host="local"))
 
         # The dialog offers both hosts, says what the chosen one has and where /arc lives there.
         dialog = window.new_session("notebook")

@@ -20,7 +20,7 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
                                                  session_images: dict[str, str]) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
-    req = window.service.validate("contributed", session_images["contributed"], "web-app")
+    req = window.service.prepare_launch("contributed", session_images["contributed"], "web-app")
     window.launch(req, "local")
     qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=60000)
     tab = next(iter(window.session_tabs.values()))

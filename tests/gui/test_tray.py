@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def launch(window: Any, image: str, name: str) -> Any:
     svc = window.service
-    return svc.launch(svc.validate("contributed", image, name))
+    return svc.launch(svc.prepare_launch("contributed", image, name))
 
 
 def cli(paths: Any, *args: str) -> subprocess.Popen[str]:

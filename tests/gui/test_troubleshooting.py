@@ -24,7 +24,7 @@ OOM = ("python3", "-c", "b = [bytearray(32 * 2**20) for _ in range(64)]")
 
 def launch(service: SessionService, image: str, name: str, command: tuple[str, ...], cores: float,
            ram_gb: float) -> Session:
-    req = service.validate("contributed", image, name, (), Resources(mode="fixed", cores=cores, ram_gb=ram_gb))
+    req = service.prepare_launch("contributed", image, name, Resources(mode="fixed", cores=cores, ram_gb=ram_gb))
     return service.launch(replace(req, command=command))
 
 

@@ -30,7 +30,7 @@ def by_id(checks: list[diagnostics.Check]) -> dict[str, diagnostics.Check]:
 
 
 def launch(service: SessionService, image: str, name: str, **kw: Any) -> Any:
-    req = service.validate("contributed", image, name, (), kw.pop("resources", None))
+    req = service.prepare_launch("contributed", image, name, kw.pop("resources", None))
     return service.launch(replace(req, **kw))
 
 
@@ -77,7 +77,7 @@ def test_taken_port_is_diagnosed(make_service: Callable[..., SessionService], se
         port = blocker.getsockname()[1]
         with pytest.raises(LaunchError):
             launch(service, session_images["contributed"], "taken", host_port=port)
-    failed = next(s for s in service.list() if s.name == "taken")
+    failed = next(s for s in service.sessions() if s.name == "taken")
     check = by_id(diagnostics.run_checks(service, failed.id))["start"]
     assert check.level == "fail" and check.figure == f"port {port} on 127.0.0.1 is taken"
     assert "without a fixed port" in check.hint

@@ -54,7 +54,7 @@ def test_killed_mid_launch_leaves_nothing_orphaned(make_service: Callable[..., S
             proc.send_signal(signal.SIGKILL)
             proc.wait()
     # Next start: every session shows a state that is true of it.
-    for s in service.list():
+    for s in service.sessions():
         if s.status == "created":  # killed between creating and starting: says so at once
             assert (s.state, s.reason) == (State.FAILED, "the launch was interrupted before the session started")
             continue
@@ -63,14 +63,14 @@ def test_killed_mid_launch_leaves_nothing_orphaned(make_service: Callable[..., S
             assert wait_for(lambda s=s: service.get(s.id).state == State.RUNNING, 30, f"{s.name} Running")
     # An interrupted launch (created, never started) is cleaned up, as are scratch leftovers.
     removed = service.cleanup_orphans(grace_s=0)
-    service.list()
-    known = {s.id for s in service.list(all_users=True)}
+    service.sessions()
+    known = {s.id for s in service.sessions(all_users=True)}
     leftovers = [p.name for p in paths.scratch_dir.iterdir()] if paths.scratch_dir.exists() else []
     assert set(leftovers) <= known, f"orphaned scratch folders: {set(leftovers) - known} (removed: {removed})"
-    created_only = [s for s in service.list() if s.status == "created"]
+    created_only = [s for s in service.sessions() if s.status == "created"]
     assert created_only == [], f"containers left never started: {created_only}"
     labelled = docker_engine.containers.list(all=True, filters={"label": f"net.canfar.desktop.owner={service.settings.user}"})
-    assert {c.labels["net.canfar.desktop.session"] for c in labelled} == {s.id for s in service.list()}
+    assert {c.labels["net.canfar.desktop.session"] for c in labelled} == {s.id for s in service.sessions()}
 
 
 def test_processes_acting_at_once_corrupt_nothing(make_service: Callable[..., SessionService],
@@ -80,7 +80,7 @@ def test_processes_acting_at_once_corrupt_nothing(make_service: Callable[..., Se
     service_a = make_service(session_limit=4)
     service_b = SessionService(Settings(**service_a.settings.model_dump()), paths)
     configure_cli(service_a, session_limit="4")
-    base = [service_a.wait_ready(service_a.launch(service_a.validate(
+    base = [service_a.wait_ready(service_a.launch(service_a.prepare_launch(
         "contributed", session_images["contributed"], f"shared-{i}")), 60) for i in range(2)]
     errors: list[str] = []
 
@@ -89,7 +89,7 @@ def test_processes_acting_at_once_corrupt_nothing(make_service: Callable[..., Se
             try:
                 for s in base:
                     service.renew(s.id)
-                service.list()
+                service.sessions()
             except CanfarError as exc:  # a clear error is allowed; anything else fails the test
                 errors.append(str(exc))
 
@@ -108,7 +108,7 @@ def test_processes_acting_at_once_corrupt_nothing(make_service: Callable[..., Se
     for r in results:
         assert "Traceback" not in r.stderr
         assert r.returncode == 0 or "maximum of 4 active sessions" in r.stderr, r.stderr
-    assert sum(1 for s in service_a.list() if s.active) == 4, "the limit held under the race"
+    assert sum(1 for s in service_a.sessions() if s.active) == 4, "the limit held under the race"
     ledger = json.loads(paths.ledger_file.read_text())
     assert set(ledger["local"]) >= {s.id for s in base}
     assert service_a.get(base[0].id).expiry == service_b.get(base[0].id).expiry

@@ -19,7 +19,7 @@ from ..helpers import wait_for
 
 def busy_session(service: SessionService, image: str, name: str = "busy") -> Session:
     """A contributed session spinning one Python loop under a fixed half core."""
-    req = service.validate("contributed", image, name, (), Resources(mode="fixed", cores=0.5, ram_gb=1))
+    req = service.prepare_launch("contributed", image, name, Resources(mode="fixed", cores=0.5, ram_gb=1))
     s = service.launch(replace(req, command=("python3", "-c", "while True: pass")))
     assert wait_for(lambda: service.get(s.id).status == "running", 30, "the busy session running")
     return service.get(s.id)
@@ -77,7 +77,7 @@ def test_support_report_of_a_real_session_hides_its_secret(make_service: Callabl
                                                            session_images: dict[str, str]) -> None:
     """A notebook session (it has a secret) whose process prints that secret in its logs."""
     service = make_service()
-    req = service.validate("notebook", session_images["notebook"], "report", ())
+    req = service.prepare_launch("notebook", session_images["notebook"], "report")
     s = service.launch(replace(req, command=("sh", "-c", 'echo "serving /lab?token=$JUPYTER_TOKEN"; '
                                              'echo "$JUPYTER_TOKEN"; exec sleep 600')))
     s = service.get(s.id)

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from canfar_desktop.core.errors import EngineUnavailable, ValidationError
-from canfar_desktop.core.hosts import list_contexts, make_host
+from canfar_desktop.core.hosts import list_contexts
+from canfar_desktop.core.hosts import open_host as make_host
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.probe import established_connections
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import HostConfig
-from canfar_desktop.core.tunnels import SshDialer, resolve_ssh, ssh_client
+from canfar_desktop.core.backends.ssh import SshDialer, resolve_ssh, ssh_client
 
 from ..helpers import http_get as get
 from ..helpers import wait_for
@@ -38,7 +39,7 @@ def api_ok(port: int, s: Session) -> bool:
 
 
 def launch_on(service: SessionService, host: str, kind: str, image: str, name: str) -> Session:
-    return service.launch(service.validate(kind, image, name, host=host), host)
+    return service.launch(service.prepare_launch(kind, image, name, host=host))
 
 
 def tls_config(engine: TlsEngine, name: str = "tls", ca: Path | None = None, client: bool = True) -> HostConfig:
@@ -116,7 +117,7 @@ def test_notebook_and_contributed_on_tls_host_through_exec_relays(
     assert get(web_port, "/")[0] == 200
     assert {f.via for f in service.tunnels.forwards()} == {"docker exec"}
     assert "volumes on tls" in service.storage_description("tls")
-    helpers = service.host("tls").helpers("net.canfar.desktop.helper")
+    helpers = service.host("tls").helpers()
     assert helpers == [], "the containers that prepare volumes are removed once done"
     # no relay outlives its connection
     assert wait_for(lambda: "create_connection" not in json.dumps(service.host("tls").top(nb.container_id)), 20,
@@ -157,11 +158,11 @@ def test_tls_verification_failures_are_refused(remote: Callable[..., SessionServ
     service = remote(tls_config(tls_engine, "wrongca", ca=tls_engine.wrong_ca), tls_config(tls_engine, "nocert",
                                                                                            client=False))
     with pytest.raises(EngineUnavailable) as info:
-        service.list("wrongca")
+        service.sessions("wrongca")
     assert info.value.message.startswith(f"TLS verification with {tls_engine.url} failed"), info.value
     assert "CA" in info.value.hint
     with pytest.raises(EngineUnavailable) as info:
-        service.list("nocert")  # the engine demands a client certificate
+        service.sessions("nocert")  # the engine demands a client certificate
     assert "TLS" in info.value.message or "certificate" in str(info.value), info.value
     status = service.host_status("wrongca")
     assert not status.ok and "TLS verification" in status.error

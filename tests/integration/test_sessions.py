@@ -33,7 +33,7 @@ def run_in(docker_engine: Any, s: Session, script: str) -> str:
 
 
 def launch(service: SessionService, kind: str, image: str, name: str, **kw: Any) -> Session:
-    req = service.validate(kind, image, name, kw.pop("env", ()), kw.pop("resources", None))
+    req = service.prepare_launch(kind, image, name, kw.pop("resources", None), env=kw.pop("env", ()))
     if kw:
         from dataclasses import replace
 
@@ -80,7 +80,7 @@ def test_arc_home_survives_delete_and_scratch_does_not(make_service: Callable[..
     assert (scratch / "tmp.txt").read_text() == "temp\n"
     service.delete(first.id)
     assert not scratch.exists(), "/scratch is removed with its session"
-    assert wait_for(lambda: first.id not in [s.id for s in service.list(probe=False)], 10, "container gone")
+    assert wait_for(lambda: first.id not in [s.id for s in service.sessions(probe=False)], 10, "container gone")
     home = tmp_path / "arc" / "home" / service.settings.user
     assert (home / "result.txt").read_text() == "precious\n", "/arc/home survives delete"
     second = service.wait_ready(launch(service, "contributed", session_images["contributed"], "keep-2"), 60)
@@ -108,7 +108,7 @@ def test_limit_holds_for_five_concurrent_cli_launches(make_service: Callable[...
     for r in refused:
         assert r.stderr.strip() == (f"error: User {service.settings.user} has reached the maximum of 3 active sessions: "
                                     "delete a session (canfar-desktop delete ID) or raise the limit in settings")
-    assert len([s for s in service.list(probe=False) if s.active]) == 3
+    assert len([s for s in service.sessions(probe=False) if s.active]) == 3
 
 
 def test_renew_moves_the_expiry(make_service: Callable[..., SessionService], session_images: dict[str, str]) -> None:
@@ -132,7 +132,7 @@ def test_short_lifetime_expires_and_stops(make_service: Callable[..., SessionSer
     assert s.state == State.RUNNING
 
     def expired() -> bool:
-        sessions = service.list()
+        sessions = service.sessions()
         service.enforce_expiry(sessions)
         current = service.get(s.id)
         return current.state == State.EXPIRED and current.status == "exited"
@@ -182,7 +182,7 @@ def test_port_already_taken_is_a_clear_failure(make_service: Callable[..., Sessi
         with pytest.raises(LaunchError) as info:
             launch(service, "contributed", session_images["contributed"], "port-taken", host_port=port)
         assert "already in use" in info.value.message and "delete" in info.value.hint
-    failed = [s for s in service.list(probe=False) if s.name == "port-taken"]
+    failed = [s for s in service.sessions(probe=False) if s.name == "port-taken"]
     assert len(failed) == 1 and failed[0].state == State.FAILED
     check = diagnostics.check_start(service, service.get(failed[0].id))
     assert check.level == "fail" and check.figure == f"port {port} on 127.0.0.1 is taken"
@@ -200,7 +200,7 @@ def test_stopped_engine_is_a_clear_error(make_service: Callable[..., SessionServ
         url = f"unix://{path}"
     service = make_service(hosts=[HostConfig(name="local", url=url)])
     with pytest.raises(EngineUnavailable) as info:
-        service.list()
+        service.sessions()
     assert info.value.message == f"Docker is not running at {url}"
     assert "start" in info.value.hint
 
@@ -246,7 +246,7 @@ def test_dry_run_creates_nothing(make_service: Callable[..., SessionService], se
                                  docker_engine: Any) -> None:
     service = make_service()
     mine = {"label": f"net.canfar.desktop.owner={service.settings.user}"}
-    plan = service.dry_run(service.validate("carta", "images.canfar.net/skaha/carta:5.1.0", "viewer"))
+    plan = service.dry_run(service.prepare_launch("carta", "images.canfar.net/skaha/carta:5.1.0", "viewer"))
     assert plan["command"][0] == "carta" and plan["ports"] == {"3002/tcp": ("127.0.0.1", None)}
     assert docker_engine.containers.list(all=True, filters=mine) == []
     assert not service.paths.scratch_dir.exists(), "no folders made either"
@@ -260,4 +260,4 @@ def test_missing_image_pull_failure_is_clear(make_service: Callable[..., Session
         launch(service, "notebook", "registry.invalid/nobody/nothing:1", "pull-fail")
     assert info.value.message.startswith("Could not pull registry.invalid/nobody/nothing:1")
     assert "image name" in info.value.hint
-    assert service.list(probe=False) == []
+    assert service.sessions(probe=False) == []

@@ -1,6 +1,8 @@
-"""One Docker host: the only module that talks to the Docker SDK, and translates its errors.
+"""A Docker engine as a SessionHost (core/host.py): the SDK calls, and its errors turned into ours.
 
-Calls here block; the app runs them in worker threads, the CLI calls them directly.
+Calls here block; the app runs them in worker threads, the CLI calls them directly. No SDK
+exception leaves this package: `call` translates connection failures into EngineUnavailable and
+any other engine answer into a CanfarError (NotFound for a missing object).
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ import io
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -17,37 +18,12 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from .errors import CanfarError, EngineUnavailable, ImageError, LaunchError, NotFound
-from .kinds import image_kinds
-from .plan import L_ID, ContainerPlan
+from ..errors import CanfarError, EngineUnavailable, ImageError, LaunchError, NotFound, StateError
+from ..host import Dialer, HostInfo, ImageInfo, ProgressFn
+from ..kinds import image_kinds
+from ..plan import L_ID, ContainerPlan
 
-ProgressFn = Callable[[str, float | None], None]  # (stage text, fraction 0..1 or None)
-
-
-@dataclass(frozen=True)
-class HostInfo:
-    name: str
-    engine_version: str
-    api_version: str
-    cpus: int
-    memory_bytes: int
-    os: str
-    gpus_possible: bool
-    docker_root: str
-
-    @property
-    def memory_gb(self) -> float:
-        return self.memory_bytes / 1024**3
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    ref: str
-    kinds: frozenset[str]
-    size: int
-    created: str
-    title: str
-
+HELPER_LABEL = "net.canfar.desktop.helper"  # short-lived containers the app runs for itself
 
 def engine_error(exc: Exception, where: str) -> CanfarError:
     """A Docker or connection failure as something a person can act on."""
@@ -117,17 +93,34 @@ class DockerHost:
             self._client = None
             self._info = None
 
-    def call(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
-        """Run one SDK call, turning connection failures into EngineUnavailable."""
+    def _sdk(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
+        """Run one SDK call: connection failures become EngineUnavailable, the engine's answers
+        (docker.errors.APIError, NotFound) are left for the caller here to interpret."""
         try:
             return fn(self.client)
-        except docker.errors.NotFound:
-            raise
-        except docker.errors.APIError:
+        except (docker.errors.APIError, docker.errors.InvalidVersion):
             raise
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             self.reset()
             raise engine_error(exc, self.where) from None
+
+    def call(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
+        """Run one SDK call with every failure as the project's own error."""
+        try:
+            return self._sdk(fn)
+        except docker.errors.NotFound as exc:
+            raise NotFound(f"Not found on {self.name}: {_first_line(str(exc.explanation or exc))}",
+                           "run canfar-desktop ps -a") from None
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"The engine on {self.name} refused: {_first_line(str(exc.explanation or exc))}",
+                              "run canfar-desktop doctor") from None
+
+    @property
+    def remote(self) -> bool:
+        return False
+
+    def dialer(self) -> Dialer:
+        raise StateError(f"{self.name} is this computer's engine", "its sessions are reached directly")
 
     def ping(self) -> None:
         self.call(lambda c: c.ping())
@@ -159,7 +152,7 @@ class DockerHost:
 
     def inspect(self, container_id: str) -> dict[str, Any]:
         try:
-            result: dict[str, Any] = self.call(lambda c: c.api.inspect_container(container_id))
+            result: dict[str, Any] = self._sdk(lambda c: c.api.inspect_container(container_id))
             return result
         except docker.errors.NotFound:
             raise NotFound(f"Session container {container_id[:12]} is gone", "run canfar-desktop ps -a") from None
@@ -180,7 +173,7 @@ class DockerHost:
             for d in plan.device_requests
         ]
         try:
-            container = self.call(
+            container = self._sdk(
                 lambda c: c.containers.create(
                     plan.image,
                     command=plan.command,
@@ -218,7 +211,7 @@ class DockerHost:
 
     def _created_before(self, plan: ContainerPlan) -> str | None:
         try:
-            data = self.call(lambda c: c.api.inspect_container(plan.container_name))
+            data = self._sdk(lambda c: c.api.inspect_container(plan.container_name))
         except docker.errors.NotFound:
             return None
         labels = (data.get("Config") or {}).get("Labels") or {}
@@ -226,7 +219,7 @@ class DockerHost:
 
     def start(self, container_id: str) -> None:
         try:
-            self.call(lambda c: c.api.start(container_id))
+            self._sdk(lambda c: c.api.start(container_id))
         except docker.errors.APIError as exc:
             text = str(exc.explanation or exc)
             if "port is already allocated" in text or "address already in use" in text:
@@ -239,14 +232,44 @@ class DockerHost:
     def keep_running(self, container_id: str) -> None:
         """Ask the engine to bring the container back after an engine restart (or a crash)."""
         try:
-            self.call(lambda c: c.api.update_container(container_id, restart_policy={"Name": "unless-stopped"}))
+            self._sdk(lambda c: c.api.update_container(container_id, restart_policy={"Name": "unless-stopped"}))
         except docker.errors.APIError:
             pass
 
-    def helpers(self, label: str) -> list[dict[str, Any]]:
-        """Containers carrying `label` (the app's own short-lived helpers), in any state."""
-        result: list[dict[str, Any]] = self.call(lambda c: c.api.containers(all=True, filters={"label": label}))
+    def helpers(self) -> list[dict[str, Any]]:
+        """The app's own short-lived helper containers, in any state."""
+        result: list[dict[str, Any]] = self.call(
+            lambda c: c.api.containers(all=True, filters={"label": HELPER_LABEL}))
         return result
+
+    def prepare_volumes(self, image: str, mounts: list[tuple[str, int]], uid: int, gid: int) -> None:
+        """Hand new named volumes (/arc on a remote host, /scratch) to the session's uid.
+
+        The engine creates a volume owned by root, and sessions never run as root, so a throwaway root
+        container (the session's own image, no network) changes the owner once, while the folder is still
+        root's; a volume that already belongs to someone is left alone.
+        """
+        script = "; ".join(
+            f'[ "$(stat -c %u /v/{i})" = 0 ] && chown {uid}:{gid} /v/{i} && chmod {mode:o} /v/{i}'
+            for i, (_, mode) in enumerate(mounts)
+        ) + "; true"
+        binds = [docker.types.Mount(target=f"/v/{i}", source=name, type="volume")
+                 for i, (name, _) in enumerate(mounts)]
+
+        def run(c: docker.DockerClient) -> None:
+            helper = c.containers.create(image, [script], entrypoint=["/bin/sh", "-c"], user="0:0", mounts=binds,
+                                         network_disabled=True, labels={HELPER_LABEL: "volumes"})
+            try:
+                helper.start()
+                helper.wait(timeout=120)
+            finally:
+                helper.remove(force=True)  # always: a helper left behind would be an orphan on the host
+
+        try:
+            self._sdk(run)
+        except docker.errors.DockerException as exc:
+            raise CanfarError(f"Could not prepare the session's volumes on {self.name}: {_first_line(str(exc))}",
+                              "check the host's disk space and that the image has /bin/sh") from None
 
     def volumes(self, prefix: str) -> list[str]:
         data = self.call(lambda c: c.api.volumes())
@@ -254,13 +277,15 @@ class DockerHost:
 
     def stop(self, container_id: str, timeout: int = 10) -> None:
         try:
-            self.call(lambda c: c.api.stop(container_id, timeout=timeout))
+            self._sdk(lambda c: c.api.stop(container_id, timeout=timeout))
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"The engine could not stop the session: {_first_line(str(exc))}", "retry") from None
 
     def remove(self, container_id: str) -> None:
         try:
-            self.call(lambda c: c.api.remove_container(container_id, force=True, v=True))
+            self._sdk(lambda c: c.api.remove_container(container_id, force=True, v=True))
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -270,9 +295,11 @@ class DockerHost:
     def read_file(self, container_id: str, path: str) -> bytes | None:
         """A file from the container's file system (works before the container starts)."""
         try:
-            stream, _ = self.call(lambda c: c.api.get_archive(container_id, path))
+            stream, _ = self._sdk(lambda c: c.api.get_archive(container_id, path))
         except docker.errors.NotFound:
             return None
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"Could not read {path} in the session: {_first_line(str(exc))}", "retry") from None
         buffer = io.BytesIO(b"".join(stream))
         with tarfile.open(fileobj=buffer) as tar:
             member = tar.next()
@@ -292,31 +319,39 @@ class DockerHost:
                 tar.addfile(info, io.BytesIO(data))
         self.call(lambda c: c.api.put_archive(container_id, directory, buffer.getvalue()))
 
-    def logs(self, container_id: str, tail: int | str = "all", follow: bool = False,
-             timestamps: bool = False) -> Iterator[bytes] | bytes:
-        return self.call(  # type: ignore[no-any-return]
-            lambda c: c.api.logs(container_id, stream=follow, follow=follow, tail=tail, timestamps=timestamps)
-        )
+    def logs(self, container_id: str, tail: int | str = "all", timestamps: bool = False) -> bytes:
+        raw = self.call(lambda c: c.api.logs(container_id, stream=False, tail=tail, timestamps=timestamps))
+        return raw if isinstance(raw, bytes) else b""
+
+    def follow_logs(self, container_id: str, tail: int | str = "all") -> EngineStream:
+        return EngineStream(self, self.call(
+            lambda c: c.api.logs(container_id, stream=True, follow=True, tail=tail)))
 
     def events(self, since: float | None = None, until: float | None = None,
-               session_only: bool = True, container: str | None = None) -> Iterator[dict[str, Any]]:
+               session_only: bool = True, container: str | None = None) -> EngineStream:
+        """The engine's container events; with `until` the stream ends there, else it follows."""
         filters: dict[str, Any] = {"type": "container"}
         if session_only:
             filters["label"] = L_ID
         if container:
             filters["container"] = container
-        return self.call(  # type: ignore[no-any-return]
-            lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)
-        )
+        return EngineStream(self, self.call(
+            lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)))
 
-    def stats(self, container_id: str, stream: bool = False, one_shot: bool = False) -> Any:
-        """The engine's stats; `one_shot` answers at once (no CPU baseline: compare two readings)."""
-        if one_shot and not stream:
+    def stats(self, container_id: str, one_shot: bool = False) -> dict[str, Any]:
+        """One stats reading; `one_shot` answers at once (no CPU baseline: compare two readings)."""
+        if one_shot:
             try:
-                return self.call(lambda c: c.api.stats(container_id, stream=False, one_shot=True))
+                return dict(self._sdk(lambda c: c.api.stats(container_id, stream=False, one_shot=True)))
             except docker.errors.InvalidVersion:
                 pass  # engines before API 1.41 wait about a second for a baseline instead
-        return self.call(lambda c: c.api.stats(container_id, stream=stream, decode=stream))
+            except docker.errors.APIError:
+                pass  # answered below as a translated error
+        return dict(self.call(lambda c: c.api.stats(container_id, stream=False)))
+
+    def stats_stream(self, container_id: str) -> EngineStream:
+        """The engine's per-second stats readings until closed."""
+        return EngineStream(self, self.call(lambda c: c.api.stats(container_id, stream=True, decode=True)))
 
     def top(self, container_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
@@ -328,13 +363,13 @@ class DockerHost:
 
     def image_id(self, ref: str) -> str | None:
         try:
-            return str(self.call(lambda c: c.api.inspect_image(ref))["Id"])
+            return str(self._sdk(lambda c: c.api.inspect_image(ref))["Id"])
         except docker.errors.NotFound:
             return None
 
     def has_image(self, ref: str) -> bool:
         try:
-            self.call(lambda c: c.api.inspect_image(ref))
+            self._sdk(lambda c: c.api.inspect_image(ref))
             return True
         except docker.errors.NotFound:
             return False
@@ -362,7 +397,7 @@ class DockerHost:
             repo, tag = ref, "latest"
         layers: dict[str, tuple[int, int]] = {}
         try:
-            stream = self.call(lambda c: c.api.pull(repo, tag=tag or None, stream=True, decode=True))
+            stream = self._sdk(lambda c: c.api.pull(repo, tag=tag or None, stream=True, decode=True))
             for event in stream:
                 if "error" in event:
                     raise ImageError(
@@ -392,9 +427,32 @@ class DockerHost:
 
     def remove_volume(self, name: str) -> None:
         try:
-            self.call(lambda c: c.api.remove_volume(name, force=True))
+            self._sdk(lambda c: c.api.remove_volume(name, force=True))
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
             raise CanfarError(f"The engine could not remove volume {name}: {_first_line(str(exc))}",
                               "delete the session that uses it first") from None
+
+
+class EngineStream:
+    """An SDK stream (events, logs, stats) whose failures while reading become EngineUnavailable
+    and which another thread can close to end a blocked read."""
+
+    def __init__(self, host: DockerHost, raw: Any) -> None:
+        self._host = host
+        self._raw = raw
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._raw
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
+            raise engine_error(exc, self._host.where) from None
+
+    def close(self) -> None:
+        close = getattr(self._raw, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - a dead stream may fail to close in many ways
+                pass

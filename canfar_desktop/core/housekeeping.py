@@ -1,0 +1,149 @@
+"""Ending sessions and cleaning up: renew, the expiry rule's enforcement, delete, prune, orphans.
+
+The expiry rule itself (a session past its expiry is Expired) is in lifecycle.derive_state; here a
+running session that the rule says has expired is stopped, after re-reading a renewal that may
+have just landed. /arc is never touched by anything here: only a session's own /scratch goes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from .errors import CanfarError, NotFound, StateError
+from .kinds import get_kind
+from .ledger import Ledger
+from .lifecycle import INTERRUPTED_AFTER_S, State
+from .listing import SessionLister
+from .plan import L_SCRATCH
+from .readiness import Readiness
+from .registry import HostRegistry
+from .session import Session
+from .settings import AppPaths
+from .storage import SCRATCH_VOLUME_PREFIX, remove_scratch, remove_scratch_dir
+
+SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
+
+
+class Housekeeper:
+    def __init__(self, hosts: HostRegistry, lister: SessionLister, ledger: Ledger, readiness: Readiness,
+                 paths: AppPaths, clock: Any) -> None:
+        self.hosts = hosts
+        self.lister = lister
+        self.ledger = ledger
+        self.readiness = readiness
+        self.paths = paths
+        self.clock = clock
+
+    def renew(self, ref: str, host: str | None = None) -> Session:
+        """Set the expiry to now + lifetime; an expired (stopped) session is started again."""
+        s = self.lister.get(ref, host)
+        if s.state in (State.TERMINATING, State.TERMINATED, State.FAILED):
+            raise StateError(f"Session {s.id} is {s.state.value} and cannot be renewed", "launch a new session")
+        expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
+        self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
+        if s.status in ("exited", "dead"):
+            self.hosts.get(s.host).start(s.container_id)
+        return self.lister.get(s.id, s.host)
+
+    def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
+        """Stop running sessions whose expiry has passed; they then show Expired."""
+        stopped = []
+        now = self.clock()
+        for s in sessions:
+            if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting"):
+                renewed = self.ledger.expiry(s.host, s.id)  # read again: a renewal may have just landed
+                if renewed is not None and renewed > now:
+                    continue
+                self.hosts.get(s.host).stop(s.container_id, timeout=10)
+                self.readiness.forget(s.container_id)
+                self.hosts.forwards.close_session(s.host, s.container_id)
+                stopped.append(s)
+        return stopped
+
+    def delete(self, ref: str | Session, host: str | None = None) -> Session:
+        """Remove the container and its /scratch; /arc is never touched."""
+        s = ref if isinstance(ref, Session) else self.lister.get(ref, host, details=False)
+        dh = self.hosts.get(s.host)
+        scratch = ""
+        try:
+            scratch = ((dh.inspect(s.container_id).get("Config") or {}).get("Labels") or {}).get(L_SCRATCH, "")
+        except NotFound:
+            pass
+        dh.remove(s.container_id)
+        self.readiness.forget(s.container_id)
+        self.hosts.forwards.close_session(s.host, s.container_id)
+        remove_scratch(dh, self.paths, str(scratch))
+        return s.with_state(State.TERMINATED, "deleted")
+
+    def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
+              host: str | None = None) -> list[Session]:
+        """Delete sessions whose name starts with prefix, optionally of one kind and in one state."""
+        if kind:
+            get_kind(kind)
+        pool = self.lister.sessions(host) if host else self.lister.list_all()[0]
+        chosen = [s for s in pool if s.name.startswith(prefix) and (kind is None or s.kind == kind)
+                  and (state is None or s.state == state)]
+        for s in chosen:
+            self.delete(s)
+        return chosen
+
+    def cleanup_orphans(self, host: str | None = None, grace_s: float = INTERRUPTED_AFTER_S) -> list[str]:
+        """Remove what an interrupted launch left behind (an app killed mid-launch, a crash).
+
+        That is: containers that never started long after their launch began, scratch folders and
+        scratch volumes without a session, helper containers. Returns what was removed. Only folders
+        named like a session id directly in the app's scratch folder are candidates; /arc never is.
+        """
+        dh = self.hosts.get(host)
+        removed: list[str] = []
+        for s in self.lister.sessions(dh.name, probe=False):
+            age = (self.clock() - s.created).total_seconds() if s.created else 0.0
+            abandoned = s.reason.startswith("the launch was interrupted") or age > grace_s
+            if s.status == "created" and not s.error and self.ledger.held(f"launching-{s.id}") is not True \
+                    and abandoned:
+                self.delete(s)
+                removed.append(f"container {s.container_name}")
+        everyone = self.lister.sessions(dh.name, probe=False, all_users=True)
+        known = {s.id for s in everyone}
+        self.ledger.forget(dh.name, known)
+        now = time.time()
+        if not dh.remote and self.paths.scratch_dir.is_dir():
+            removed += self._orphan_folders(dh.name, known, now, grace_s)
+        for helper in dh.helpers():  # a helper whose removal was cut short (a dropped connection)
+            if now - float(helper.get("Created", now)) > grace_s:
+                dh.remove(str(helper.get("Id")))
+                removed.append(f"helper container {str(helper.get('Id'))[:12]}")
+        for volume in dh.volumes(SCRATCH_VOLUME_PREFIX):
+            if volume.removeprefix(SCRATCH_VOLUME_PREFIX) not in known:
+                try:
+                    dh.remove_volume(volume)
+                    removed.append(f"scratch volume {volume}")
+                except CanfarError:
+                    pass  # still in use by a container being created right now
+        return removed
+
+    def _orphan_folders(self, host: str, known: set[str], now: float, grace_s: float) -> list[str]:
+        """Every local host shares the scratch folder: a folder is an orphan only if no local host
+        knows its session (an unreachable one means: leave the folders be this time)."""
+        for other in self.hosts.names():
+            if other != host and not self.hosts.is_remote(other):
+                try:
+                    known = known | {s.id for s in self.lister.sessions(other, probe=False, all_users=True)}
+                except CanfarError:
+                    return []
+        removed = []
+        for folder in self.paths.scratch_dir.iterdir():
+            if not SESSION_ID_RE.fullmatch(folder.name) or folder.name in known:
+                continue
+            try:
+                young = now - folder.stat().st_mtime < grace_s
+            except OSError:
+                continue
+            if folder.is_dir() and not folder.is_symlink() and not young:
+                remove_scratch_dir(self.paths, str(folder))
+                removed.append(f"scratch folder {folder}")
+        return removed

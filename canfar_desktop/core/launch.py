@@ -1,0 +1,194 @@
+"""Launching: what a person chose becomes one validated request, and a request becomes a session.
+
+Every front door (the launch dialog, the tray's quick launch, the app's start-up launch, the CLI,
+the API) calls `prepare_launch`, which validates everything before anything is created and fills
+in what was left out (image, name, resources, host). `Launcher.launch` trusts the request it gets.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from .accounts import add_user
+from .errors import CanfarError, LaunchError, LimitError, NotFound, ValidationError
+from .host import ProgressFn, SessionHost
+from .kinds import get_kind
+from .ledger import Ledger
+from .listing import SessionLister
+from .plan import L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .registry import HostRegistry
+from .session import Session, with_inspect
+from .settings import AppPaths, Resources, Settings
+from .storage import remove_scratch, session_storage, volumes_to_prepare
+from .validation import normalize_image, parse_env, validate_name, validate_resources
+
+ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
+PORT_MIN, PORT_MAX = 1024, 65535
+WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
+         "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
+
+
+def generate_name(kind: str) -> str:
+    """A readable default name such as notebook-vega-42."""
+    return f"{kind}-{secrets.choice(WORDS)}-{secrets.randbelow(90) + 10}"
+
+
+class Launcher:
+    def __init__(self, hosts: HostRegistry, lister: SessionLister, ledger: Ledger, paths: AppPaths,
+                 clock: Any) -> None:
+        self.hosts = hosts
+        self.lister = lister
+        self.ledger = ledger
+        self.paths = paths
+        self.clock = clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.hosts.settings
+
+    # --- preparing ----------------------------------------------------------------------------
+
+    def default_image(self, kind_name: str, host: str | None = None) -> str:
+        """The newest image on the host labelled for the kind, else the kind's upstream image."""
+        kind = get_kind(kind_name)
+        try:
+            local = [i for i in self.hosts.get(host).images() if kind.name in i.kinds]
+        except CanfarError:
+            local = []
+        latest = [i for i in local if i.ref.endswith(":latest")] or local
+        if latest:
+            return sorted(latest, key=lambda i: i.created, reverse=True)[0].ref
+        if kind.default_image:
+            return kind.default_image
+        raise ValidationError(
+            f"There is no default image for {kind.name} sessions", "name an image labelled for this kind"
+        )
+
+    def prepare_launch(self, kind: str, image: str | None = None, name: str | None = None,
+                       resources: Resources | None = None, host: str | None = None, port: int | None = None,
+                       command: Sequence[str] = (), env: Iterable[str] = ()) -> LaunchRequest:
+        """Check everything a launch needs before anything is created; fill in what was left out."""
+        k = get_kind(kind)
+        cfg = self.hosts.config(host)
+        ref = normalize_image(image) if image else self.default_image(k.name, cfg.name)
+        chosen_name = validate_name(name) if name else generate_name(k.name)
+        parsed = parse_env(list(env), reserved=k.secret_env)
+        res = resources or self.settings.default_resources
+        if port is not None and not PORT_MIN <= port <= PORT_MAX:
+            raise ValidationError(f"Port {port} is out of range",
+                                  f"choose a port between {PORT_MIN} and {PORT_MAX}, or none for a free one")
+        info = self.hosts.get(cfg.name).info()
+        validate_resources(res, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
+        return LaunchRequest(kind=k.name, image=ref, name=chosen_name, resources=res, env=parsed,
+                             command=tuple(command), host_port=port, host=cfg.name)
+
+    def dry_run(self, req: LaunchRequest) -> dict[str, object]:
+        """The container configuration a launch would create, with nothing created."""
+        dh = self.hosts.get(req.host or None)
+        info = dh.info()
+        storage = session_storage(self.settings, self.paths, self.hosts.config(dh.name), dh.remote, "<id>",
+                                  create=False)
+        plan = self._plan(req, "<id>", "<generated at launch>", storage, info.cpus, info.memory_gb)
+        return {"host": dh.name, **asdict(plan)}
+
+    def _plan(self, req: LaunchRequest, session_id: str, secret: str, storage: Any, cpus: int,
+              ram_gb: float) -> ContainerPlan:
+        s = self.settings
+        return build_plan(
+            req, get_kind(req.kind), session_id=session_id, secret=secret, user=s.user, uid=s.uid, gid=s.gid,
+            storage=storage, host_cpus=cpus, host_ram_gb=ram_gb, now=self.clock(),
+            lifetime=timedelta(hours=s.session_lifetime_hours),
+        )
+
+    # --- launching ----------------------------------------------------------------------------
+
+    def launch(self, req: LaunchRequest, progress: ProgressFn | None = None) -> Session:
+        """Create and start a session; returns it in Launching (use wait_ready for Running)."""
+        report = progress or (lambda stage, fraction: None)
+        dh = self.hosts.get(req.host or None)
+        info = dh.info()
+        image_id = dh.image_id(req.image)
+        if image_id is None:
+            report(f"pulling {req.image}", 0.0)
+            dh.pull(req.image, report)
+            image_id = dh.image_id(req.image) or req.image
+        session_id = new_session_id()
+        storage = session_storage(self.settings, self.paths, self.hosts.config(dh.name), dh.remote, session_id)
+        volumes = volumes_to_prepare(storage)
+        if volumes:  # remote hosts: the engine makes volumes root's; sessions run as the user
+            dh.prepare_volumes(req.image, volumes, self.settings.uid, self.settings.gid)
+        plan = self._plan(req, session_id, new_secret(), storage, info.cpus, info.memory_gb)
+        report("creating", None)
+        with self.ledger.hold(f"launching-{session_id}"):
+            return self._create_and_start(dh, plan, image_id, report)
+
+    def _create_and_start(self, dh: SessionHost, plan: ContainerPlan, image_id: str,
+                          report: ProgressFn) -> Session:
+        session_id = plan.session_id
+        scratch = next((m.source for m in plan.mounts if m.target == "/scratch"), "")
+        with self.ledger.locked(f"launch-{dh.name}"):
+            mine = [s for s in dh.summaries() if (s.get("Labels") or {}).get(L_OWNER) == self.settings.user]
+            active = [s for s in mine if _holds_slot(dh, s)]
+            if len(active) >= self.settings.session_limit:
+                remove_scratch(dh, self.paths, scratch)
+                raise LimitError(
+                    f"User {self.settings.user} has reached the maximum of {self.settings.session_limit} "
+                    "active sessions",
+                    "delete a session (canfar-desktop delete ID) or raise the limit in settings",
+                )
+            container_id = dh.create(plan)
+        try:
+            add_user(dh, self.paths, self.settings, container_id, image_id)
+        except CanfarError:
+            dh.remove(container_id)
+            remove_scratch(dh, self.paths, scratch)
+            raise
+        report("starting", None)
+        try:
+            dh.start(container_id)
+        except LaunchError as exc:
+            # The container stays, so the session shows Failed with the engine's reason until deleted.
+            raise LaunchError(f"Session {session_id}: {exc.message}",
+                              f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})") from None
+        return self.lister.refresh(dh.name, container_id, probe=False)
+
+    def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
+                   interval: float = 0.05) -> Session:
+        """Poll the engine and the kind's probe until Running; a session that dies raises its reason."""
+        report = progress or (lambda stage, fraction: None)
+        deadline = time.monotonic() + timeout
+        dh = self.hosts.get(session.host)
+        report("waiting for the app", None)
+        while True:
+            current = with_inspect(session, dh.inspect(session.container_id))
+            if current.status in ("exited", "dead"):
+                failed = self.lister.refresh(dh.name, session.container_id)
+                raise LaunchError(
+                    f"Session {session.id} stopped while launching: {failed.reason}",
+                    f"see its logs (canfar-desktop logs {session.id})",
+                )
+            if current.status == "running" and current.host_port and self.lister.probe(current):
+                self.lister.mark_ready(dh, current)
+                return self.lister.refresh(dh.name, session.container_id)
+            if time.monotonic() > deadline:
+                raise LaunchError(
+                    f"Session {session.id} did not answer within {timeout:.0f} s",
+                    f"see its logs (canfar-desktop logs {session.id}) or run canfar-desktop doctor {session.id}",
+                )
+            time.sleep(interval)
+
+
+def _holds_slot(dh: SessionHost, summary: dict[str, object]) -> bool:
+    """Whether a container counts against the limit: up, or created and not failed to start."""
+    status = summary.get("State")
+    if status != "created":
+        return status in ACTIVE_STATUSES
+    try:
+        return not (dh.inspect(str(summary.get("Id"))).get("State") or {}).get("Error")
+    except NotFound:
+        return False

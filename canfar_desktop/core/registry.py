@@ -1,0 +1,123 @@
+"""The configured hosts, the host object of each (made on first use), and local forwards to them.
+
+It also owns the current settings: the app's settings dialog hands new ones here, and hosts whose
+configuration changed reconnect while their forwards close.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import CanfarError, StateError
+from .forwards import LOCAL_ADDRESS, TunnelManager
+from .host import HostInfo, SessionHost, Target
+from .hosts import is_remote, open_host
+from .kinds import KINDS
+from .session import Session
+from .settings import HostConfig, Settings
+
+Opener = Callable[[HostConfig], SessionHost]
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    name: str
+    ok: bool
+    error: str = ""
+    rtt_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class HostProbe:
+    rtt_ms: float
+    info: HostInfo
+
+
+def probe_config(cfg: HostConfig, opener: Opener = open_host) -> HostProbe:
+    """Try a host configuration that may not be saved yet (the hosts editor's Test button): connect as
+    the app would (same TLS and SSH rules), time a second ping, read the capacity."""
+    host = opener(cfg)
+    try:
+        host.ping()  # the first call connects (SSH handshake, TLS); time a second, as the dashboard does
+        started = time.monotonic()
+        host.ping()
+        return HostProbe((time.monotonic() - started) * 1000, host.info())
+    finally:
+        host.reset()
+
+
+class HostRegistry:
+    def __init__(self, settings: Settings, hosts: dict[str, SessionHost] | None = None,
+                 opener: Opener = open_host) -> None:
+        self.settings = settings
+        self._opener = opener
+        self._hosts: dict[str, SessionHost] = dict(hosts or {})
+        self._lock = threading.Lock()
+        self.forwards = TunnelManager()  # local forwards to sessions on remote hosts
+
+    def config(self, name: str | None = None) -> HostConfig:
+        return self.settings.host(name)
+
+    def names(self) -> list[str]:
+        return [h.name for h in self.settings.hosts]
+
+    def get(self, name: str | None = None) -> SessionHost:
+        cfg = self.config(name)
+        with self._lock:
+            if cfg.name not in self._hosts:
+                self._hosts[cfg.name] = self._opener(cfg)
+            return self._hosts[cfg.name]
+
+    def is_remote(self, name: str) -> bool:
+        return is_remote(self.config(name))
+
+    def apply(self, settings: Settings) -> None:
+        """Use new settings; hosts whose configuration changed reconnect, their forwards close."""
+        with self._lock:
+            old = {h.name: h for h in self.settings.hosts}
+            new = {h.name: h for h in settings.hosts}
+            for name in list(self._hosts):
+                if old.get(name) != new.get(name):
+                    self._hosts.pop(name).reset()
+            self.settings = settings
+        for name in old:
+            if old[name] != new.get(name):
+                self.forwards.close_host(name)
+
+    def reset(self, name: str) -> None:
+        """Forget a host's connection so the next call reconnects (after the engine comes back)."""
+        self.get(name).reset()
+
+    def status(self, name: str) -> HostStatus:
+        return self.measure(self.get(name))
+
+    @staticmethod
+    def measure(host: SessionHost) -> HostStatus:
+        started = time.monotonic()
+        try:
+            host.ping()
+        except CanfarError as exc:
+            return HostStatus(host.name, False, str(exc))
+        return HostStatus(host.name, True, rtt_ms=(time.monotonic() - started) * 1000)
+
+    def test(self, cfg: HostConfig) -> HostProbe:
+        return probe_config(cfg, self._opener)
+
+    def endpoint(self, session: Session) -> tuple[str, int]:
+        """Where this machine reaches the session's port: directly, or a local forward for remote hosts."""
+        if session.host_port is None:
+            raise StateError(f"Session {session.id} has no published port",
+                             "it is not running; see canfar-desktop info")
+        if not self.is_remote(session.host):
+            return LOCAL_ADDRESS, session.host_port
+        host = self.get(session.host)
+        kind = KINDS.get(session.kind)
+        target = Target(session.container_id, session.host_port, kind.port if kind else session.host_port)
+        return self.forwards.endpoint(host.name, host.dialer, target)
+
+    def close(self) -> None:
+        """Close every forward (the app calls this on exit)."""
+        self.forwards.close_all()

@@ -1,0 +1,270 @@
+"""The session loop: keeps every host's sessions current and tells plain listeners what changed.
+
+Per host, one thread follows the engine's event stream (reconnecting with back-off; a stream that
+ends triggers a refresh at once, and a host that answers again wakes its follower). One loop
+thread refreshes: soon after events (debounced), fast while a launch is young, and every few
+seconds otherwise. Each refresh lists every host, stops sessions past their expiry, and every few
+minutes removes what interrupted launches left behind. The app's store, an API server or a headless
+agent subscribe; the CLI calls `reconcile` once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .errors import CanfarError
+from .events import EngineEvent, parse_event
+from .lifecycle import State
+from .registry import HostStatus
+from .service import SessionService
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+RECONCILE_S = 5.0
+LAUNCHING_S = 0.3
+LAUNCHING_SLOW_S = 3.0
+LAUNCHING_FAST_FOR_S = 60.0
+DEBOUNCE_S = 0.08
+CLEANUP_EVERY_S = 300.0
+BACKOFF_MAX_S = 10.0
+FORGET_ACTIONS = ("die", "start", "restart", "destroy", "kill", "oom")  # the session must answer again
+FAST_ACTIONS = ("die", "start", "oom", "kill", "restart", "stop", "pause", "unpause")  # one session re-read
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    sessions: list[Session]
+    errors: dict[str, CanfarError]
+    statuses: dict[str, HostStatus] = field(default_factory=dict)
+
+
+def reconcile(service: SessionService, host: str | None = None, probe: bool = True) -> Snapshot:
+    """One pass: list, stop what expired (listing again if anything stopped). The CLI's `ps` uses this."""
+    def listing() -> tuple[list[Session], dict[str, CanfarError]]:
+        if host:
+            return service.sessions(host, probe), {}
+        return service.list_all(probe)
+
+    sessions, errors = listing()
+    mine = [s for s in sessions if s.owner == service.settings.user]
+    try:
+        if service.enforce_expiry(mine):
+            sessions, errors = listing()
+    except CanfarError as exc:
+        log.warning("could not stop an expired session: %s", exc)
+    return Snapshot([s for s in sessions if s.owner == service.settings.user], errors)
+
+
+class Listener:
+    """What a subscriber hears; every method is called on a watcher thread."""
+
+    def snapshot(self, snap: Snapshot) -> None: ...
+    def session(self, s: Session) -> None: ...
+    def event(self, host: str, event: EngineEvent) -> None: ...
+
+
+class Watcher:
+    def __init__(self, service: SessionService, listener: Listener,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.service = service
+        self.listener = listener
+        self._clock = clock
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._due: float | None = None  # when the next refresh runs
+        self._streams: dict[str, object] = {}
+        self._followers: dict[str, threading.Thread] = {}
+        self._wake: dict[str, threading.Event] = {}
+        self._loop: threading.Thread | None = None
+        self._cleaned_at: float | None = None
+        self._unreachable: set[str] = set()
+        self._known: dict[str, set[str]] = {}  # host -> container ids of the user's sessions
+        self._last: list[Session] = []
+
+    # --- life ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._loop = threading.Thread(target=self._run, name="canfar-watch", daemon=True)
+        self._loop.start()
+        self.follow_hosts()
+        self.refresh()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for wake in list(self._wake.values()):
+            wake.set()
+        for stream in list(self._streams.values()):
+            _close(stream)
+        self._streams.clear()
+
+    def follow_hosts(self) -> None:
+        """Follow every configured host's events; followers of removed hosts end by themselves."""
+        names = set(self.service.host_names())
+        for name in [n for n in self._streams if n not in names]:
+            _close(self._streams.get(name))
+        for name, wake in list(self._wake.items()):
+            if name not in names:
+                wake.set()
+        self._unreachable &= names
+        if not self._stop.is_set():
+            for name in sorted(names):
+                self._follow(name)
+
+    # --- refreshing ---------------------------------------------------------------------------
+
+    def refresh(self, delay: float = 0.0) -> None:
+        """Refresh within `delay` seconds (an earlier request wins)."""
+        with self._cond:
+            due = self._clock() + delay
+            if self._due is None or due < self._due:
+                self._due = due
+                self._cond.notify_all()
+
+    def retry(self, host: str | None = None) -> None:
+        """Forget broken connections and try again now (the banner's Retry)."""
+        for name in [host] if host else list(self._unreachable):
+            self._reset(name)
+        wake = self._wake.get(host or "")
+        if wake is not None:
+            wake.set()
+        self.refresh()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                while not self._stop.is_set():
+                    now = self._clock()
+                    if self._due is not None and self._due <= now:
+                        break
+                    self._cond.wait(None if self._due is None else self._due - now)
+                if self._stop.is_set():
+                    return
+                self._due = None
+            try:
+                snap = self._collect()
+            except Exception as exc:  # noqa: BLE001 - the loop must survive anything a host does
+                log.warning("refresh failed: %s", exc)
+                self.refresh(RECONCILE_S)
+                continue
+            self._schedule_next(snap.sessions)
+            self._last = snap.sessions
+            self.listener.snapshot(snap)
+
+    def _schedule_next(self, sessions: list[Session]) -> None:
+        launching = [s for s in sessions if s.state == State.LAUNCHING]
+        if not launching:
+            self.refresh(RECONCILE_S)
+            return
+        now = datetime.now(UTC)
+        young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S for s in launching)
+        self.refresh(LAUNCHING_S if young else LAUNCHING_SLOW_S)
+
+    def _collect(self) -> Snapshot:
+        for name in list(self._unreachable):
+            self._reset(name)
+        snap = reconcile(self.service)
+        for s in self._last:
+            if s.host in snap.errors:  # the engine may be restarting: its sessions must answer again
+                self.service.forget_readiness(s.container_id)
+        recovered = self._unreachable - set(snap.errors)
+        self._unreachable = set(snap.errors)
+        for name in recovered:
+            self._follow(name)
+            wake = self._wake.get(name)
+            if wake is not None:
+                wake.set()  # the follower reconnects now, not after its back-off
+        if self._cleaned_at is None or self._clock() - self._cleaned_at > CLEANUP_EVERY_S:
+            self._cleaned_at = self._clock()
+            self._cleanup([n for n in self.service.host_names() if n not in snap.errors])
+        self._known = {}
+        for s in snap.sessions:
+            self._known.setdefault(s.host, set()).add(s.container_id)
+        statuses = {name: (HostStatus(name, False, str(snap.errors[name])) if name in snap.errors
+                           else self.service.host_status(name)) for name in self.service.host_names()}
+        return Snapshot(snap.sessions, snap.errors, statuses)
+
+    def _cleanup(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                removed = self.service.cleanup_orphans(name)
+            except CanfarError as exc:
+                log.warning("could not clean up after interrupted launches on %s: %s", name, exc)
+                continue
+            if removed:
+                log.info("cleaned up on %s: %s", name, ", ".join(removed))
+
+    def _reset(self, name: str) -> None:
+        try:
+            self.service.reset_host(name)
+        except CanfarError:
+            pass
+
+    # --- engine events ------------------------------------------------------------------------
+
+    def _follow(self, host: str) -> None:
+        thread = self._followers.get(host)
+        if thread is not None and thread.is_alive():
+            return
+        thread = threading.Thread(target=self._follow_loop, args=(host,), name=f"canfar-events-{host}", daemon=True)
+        self._followers[host] = thread
+        thread.start()
+
+    def _follow_loop(self, host: str) -> None:
+        """Read the host's event stream until stopped; reconnect after failures."""
+        backoff = 1.0
+        wake = self._wake.setdefault(host, threading.Event())
+        while not self._stop.is_set():
+            if host not in self.service.host_names():
+                return  # removed in settings
+            try:
+                stream = self.service.host(host).events(since=time.time())
+                self._streams[host] = stream
+                backoff = 1.0
+                for raw in stream:
+                    if self._stop.is_set():
+                        return
+                    event = parse_event(raw)
+                    if event is not None:
+                        self._on_event(host, event)
+            except Exception as exc:  # noqa: BLE001 - the stream ends in many ways; retry unless stopped
+                log.debug("event stream of %s ended: %s", host, exc)
+            finally:
+                self._streams.pop(host, None)
+            if self._stop.is_set():
+                return
+            self.refresh()  # maybe the engine went away: look now
+            wake.wait(backoff)
+            wake.clear()
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    def _on_event(self, host: str, event: EngineEvent) -> None:
+        if event.action in FORGET_ACTIONS:
+            self.service.forget_readiness(event.container_id)
+        self.listener.event(host, event)
+        if event.action in FAST_ACTIONS and event.container_id in self._known.get(host, set()):
+            # the card follows at once with one inspect; the debounced listing catches the rest
+            try:
+                s = self.service.refresh(host, event.container_id, probe=False)
+            except CanfarError:
+                s = None
+            if s is not None and s.owner == self.service.settings.user:
+                self.listener.session(s)
+        self.refresh(DEBOUNCE_S)
+
+
+def _close(stream: object) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - a dead stream may fail to close in many ways
+            pass

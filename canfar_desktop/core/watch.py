@@ -86,6 +86,7 @@ class Watcher:
         self._unreachable: set[str] = set()
         self._known: dict[str, set[str]] = {}  # host -> container ids of the user's sessions
         self._last: list[Session] = []
+        self.reconcile_s = RECONCILE_S
 
     # --- life ---------------------------------------------------------------------------------
 
@@ -129,6 +130,13 @@ class Watcher:
                 self._due = due
                 self._cond.notify_all()
 
+    def set_reconcile_interval(self, seconds: float) -> None:
+        """How often to list when nothing happens; a pending periodic listing moves to the new time."""
+        with self._cond:
+            self.reconcile_s = seconds
+            self._due = self._clock() + seconds
+            self._cond.notify_all()
+
     def retry(self, host: str | None = None) -> None:
         """Forget broken connections and try again now (the banner's Retry)."""
         for name in [host] if host else list(self._unreachable):
@@ -153,7 +161,7 @@ class Watcher:
                 snap = self._collect()
             except Exception as exc:  # noqa: BLE001 - the loop must survive anything a host does
                 log.warning("refresh failed: %s", exc)
-                self.refresh(RECONCILE_S)
+                self.refresh(self.reconcile_s)
                 continue
             self._schedule_next(snap.sessions)
             self._last = snap.sessions
@@ -162,7 +170,7 @@ class Watcher:
     def _schedule_next(self, sessions: list[Session]) -> None:
         launching = [s for s in sessions if s.state == State.LAUNCHING]
         if not launching:
-            self.refresh(RECONCILE_S)
+            self.refresh(self.reconcile_s)
             return
         now = datetime.now(UTC)
         young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S for s in launching)

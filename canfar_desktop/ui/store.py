@@ -98,6 +98,9 @@ class SessionStore(QObject):
                 return s
         return None
 
+    def active_count(self) -> int:
+        return sum(1 for s in self.sessions.values() if s.active)
+
     # --- refreshing ---------------------------------------------------------------------------
 
     def refresh(self) -> None:

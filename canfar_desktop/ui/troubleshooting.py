@@ -107,7 +107,7 @@ class LogFollower(QObject):
         s = self.session
         pending = b""
         try:
-            stream = self.service.host(s.host).logs(s.container_id, tail=LOG_TAIL, follow=True)
+            stream = self.service.host(s.host).follow_logs(s.container_id, tail=LOG_TAIL)
             self._stream = stream
             if self._stopped.is_set():
                 self.stop()
@@ -562,7 +562,7 @@ class TroubleshootingPanel(QWidget):
             if generation == self._generation:
                 self._fill_processes(top)
 
-        self.tasks.run(self.service.host(s.host).top, s.container_id, on_done=done,
+        self.tasks.run(self.service.processes, s, on_done=done,
                        on_error=lambda e: self.status.setText(e.message))
 
     def _fill_processes(self, top: dict[str, Any]) -> None:

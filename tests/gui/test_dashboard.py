@@ -24,7 +24,7 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     # Only the engine's event stream may bring the card: the slow reconcile timer is off.
-    window.store._reconcile.stop()
+    window.store.watcher.set_reconcile_interval(3600)
     save_settings(paths, window.service.settings)  # the CLI reads the same settings (same user)
     env = dict(os.environ, CANFAR_DESKTOP_HOME=str(paths.config_dir.parent))
     cli = subprocess.Popen(

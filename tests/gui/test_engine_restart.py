@@ -75,7 +75,7 @@ def test_engine_restart_app_reconnects_and_sessions_come_back(make_window: Any, 
     assert on_host.read_text() == "kept\n"
     assert private_engine.starts == 2
     # The event stream is followed again: a change made now reaches the card without the slow timer.
-    store._reconcile.stop()
+    store.watcher.set_reconcile_interval(3600)
     second = next(s for s in store.all() if s.name == names[1])
     engine = private_engine.client()
     try:

@@ -48,7 +48,7 @@ def test_notebook_runs_and_its_api_needs_the_secret(make_service: Callable[..., 
     s = service.wait_ready(launch(service, "notebook", session_images["notebook"], "nb-api"), timeout=120)
     assert s.state == State.RUNNING, s.reason
     print(f"notebook Running {time.monotonic() - started:.1f} s after launch")
-    assert s.host_port is not None and len(bytes.fromhex(s.secret)) >= 16
+    assert s.host_port is not None and len(bytes.fromhex(s.secret)) * 8 >= 192, "a 192-bit secret"
     base = f"/session/notebook/{s.id}"
     assert http_get(s.host_port, f"{base}/api/status")[0] == 403, "no token: refused"
     assert http_get(s.host_port, f"{base}/api/status?token=wrong")[0] == 403, "wrong token: refused"

@@ -68,5 +68,6 @@ def test_unreachable_engine_is_one_clear_line(capsys: pytest.CaptureFixture[str]
 
 def test_config_set_and_get(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(["config", "set", "session_limit", "4"]) == 0
+    assert capsys.readouterr().out == "session_limit = 4\n"
     assert cli.run(["config", "get", "session_limit"]) == 0
-    assert capsys.readouterr().out.strip().endswith("4")
+    assert capsys.readouterr().out == "4\n"

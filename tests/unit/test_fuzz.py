@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 
 from canfar_desktop import cli
 from canfar_desktop.core.errors import CanfarError
+from canfar_desktop.core.kinds import KINDS
+from canfar_desktop.core.plan import LaunchRequest, Mount, Storage, build_plan
 from canfar_desktop.core.settings import AppPaths, Resources, load_settings
-from canfar_desktop.core.validation import normalize_image, parse_env, parse_size_gb, validate_name, validate_resources
+from canfar_desktop.core.validation import IMAGE_RE, normalize_image, parse_env, parse_size_gb, validate_name, validate_resources
 
+STORAGE = Storage(Mount("/a/home", "/arc/home/ada"), Mount("/a/projects", "/arc/projects"), Mount("/s", "/scratch"))
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -38,7 +41,8 @@ def test_image_references(text: str) -> None:
     except CanfarError as exc:
         clear(exc)
         return
-    assert ":" in ref or "@" in ref
+    match = IMAGE_RE.fullmatch(ref)
+    assert match is not None and (match.group("tag") or match.group("digest")), f"{ref!r} names no tag or digest"
     assert normalize_image(ref) == ref, "normalising twice changes nothing"
 
 
@@ -62,18 +66,78 @@ def test_memory_sizes(text: str) -> None:
         clear(exc)
 
 
+# What a person may type after -c, -m and -g (argparse reads -c as a float and -g as an int).
+CORES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 300)).map(repr)
+MEMORY = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-5, 5000).map(str),
+                   st.sampled_from(["16", "512M", "0.5G", "1T", "2tb", "0", "-1", "nan", "inf", "", "G", "1e400"]),
+                   st.text(max_size=8))
+FIELD_WORDS = {"cores": ("cores",), "memory": ("memory", "ram_gb", "ram"), "gpus": ("gpu",)}
+
+
+def refused_fields(cores: str | None, memory: str | None, gpus: int) -> set[str]:
+    """Which of the typed values the Resources model cannot hold, worked out independently of the CLI."""
+    bad = set()
+    if cores is not None and not 0 < float(cores) <= 256:  # NaN fails both comparisons
+        bad.add("cores")
+    if memory is not None:
+        try:
+            if not 0 < parse_size_gb(memory) <= 4096:
+                bad.add("memory")
+        except CanfarError:
+            bad.add("memory")
+    if not 0 <= gpus <= 28:
+        bad.add("gpus")
+    return bad
+
+
 @FAST
-@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True),
-       st.integers(-5, 40), st.sampled_from(["fixed", "flexible", "other"]))
-def test_resources(cores: float, ram: float, gpus: int, mode: str) -> None:
+@given(st.none() | CORES, st.none() | MEMORY, st.integers(-5, 40))
+def test_resources_typed_on_the_command_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                             cores: str | None, memory: str | None, gpus: int) -> None:
+    """`create -c/-m/-g`: a value the session cannot have is one line naming that value; the rest go on
+    to the engine (unreachable here, so exit 3 proves they were accepted)."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    argv = ["create", "contributed", "canfar-desktop/contributed:latest", f"--gpu={gpus}", "--dry-run"]
+    argv += [f"--cpu={cores}"] if cores is not None else []
+    argv += [f"--memory={memory}"] if memory is not None else []
+    code = cli.run(argv)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    bad = refused_fields(cores, memory, gpus)
+    if not bad:
+        assert code == 3 and err.startswith("error: Docker is not running"), (argv, err)
+        return
+    assert code == 2, (argv, code, err)
+    named = {f for f in bad if any(word in err.lower() for word in FIELD_WORDS[f])}
+    assert named, f"the error names none of the refused values {sorted(bad)}: {err}"
+
+
+HOSTS = st.tuples(st.integers(1, 64), st.floats(0.25, 512), st.sampled_from([None, 0, 1, 4]))
+
+
+@FAST
+@given(st.builds(Resources, mode=st.sampled_from(["fixed", "flexible"]), cores=st.floats(0.01, 256),
+                 ram_gb=st.floats(0.001, 4096), gpus=st.integers(0, 28)), HOSTS)
+def test_accepted_resources_lie_within_the_host(res: Resources, host: tuple[int, float, int | None]) -> None:
+    """Whatever validation accepts, the container the session gets stays within the host."""
+    cpus, ram_gb, host_gpus = host
     try:
-        res = Resources(mode=mode, cores=cores, ram_gb=ram, gpus=gpus)  # type: ignore[arg-type]
-    except ValueError:
-        return  # pydantic refuses it with a message; the dialog and CLI show it
-    try:
-        validate_resources(res, host_cpus=4, host_ram_gb=16, host_gpus=0)
+        validate_resources(res, host_cpus=cpus, host_ram_gb=ram_gb, host_gpus=host_gpus)
     except CanfarError as exc:
         clear(exc)
+        assert any(word in exc.message for word in ("cores", "RAM", "GPU")), exc.message
+        return
+    plan = build_plan(LaunchRequest("notebook", "img:1", "fuzz", resources=res), KINDS["notebook"],
+                      session_id="abcd1234", secret="s" * 48, user="ada", uid=1000, gid=1000, storage=STORAGE,
+                      host_cpus=cpus, host_ram_gb=ram_gb, now=datetime(2026, 1, 1, tzinfo=UTC),
+                      lifetime=timedelta(days=4))
+    assert plan.nano_cpus is not None and 0 < plan.nano_cpus <= cpus * 10**9, (res, host)
+    assert plan.mem_limit is not None and 0 < plan.mem_limit <= ram_gb * 1024**3, (res, host)
+    assert plan.mem_reservation is not None and plan.mem_reservation <= plan.mem_limit
+    if res.mode == "fixed":
+        assert res.ram_gb >= 0.125, "too little memory to start is refused up front"
+    if host_gpus is not None:
+        assert res.gpus <= host_gpus
 
 
 JSONISH = st.recursive(
@@ -92,11 +156,18 @@ def test_settings_files(tmp_path_factory: pytest.TempPathFactory, content: str) 
     root = tmp_path_factory.mktemp("settings")
     paths = AppPaths(root / "c", root / "d", root / "s")
     paths.config_dir.mkdir(parents=True)
-    paths.settings_file.write_text(content, encoding="latin-1")
+    written = content.encode("latin-1")
+    paths.settings_file.write_bytes(written)
     settings_, warning = load_settings(paths)
     assert settings_.session_limit >= 1
-    if warning:
-        assert "\n" not in warning and Path(paths.config_dir).glob("settings.json.corrupt-*")
+    aside = sorted(paths.config_dir.glob("settings.json.corrupt-*"))
+    if warning is None:
+        assert aside == [] and paths.settings_file.read_bytes() == written, "a file that loads is left alone"
+        return
+    assert "\n" not in warning
+    assert len(aside) == 1, f"one file moved aside, found {aside}"
+    assert aside[0].read_bytes() == written, "the unreadable file is kept byte for byte"
+    assert not paths.settings_file.exists() and str(aside[0]) in warning
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

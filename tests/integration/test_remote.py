@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from canfar_desktop.core.backends.ssh import SshDialer, resolve_ssh, ssh_client
 from canfar_desktop.core.errors import EngineUnavailable, ValidationError
 from canfar_desktop.core.hosts import list_contexts
 from canfar_desktop.core.hosts import open_host as make_host
@@ -24,7 +25,6 @@ from canfar_desktop.core.probe import established_connections
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import HostConfig
-from canfar_desktop.core.backends.ssh import SshDialer, resolve_ssh, ssh_client
 
 from ..helpers import http_get as get
 from ..helpers import wait_for

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from .platform import HAS_UNIX_SOCKETS
 from .settings import HostConfig
 
 if TYPE_CHECKING:
@@ -66,14 +68,26 @@ def resolve_url(cfg: HostConfig) -> str:
     return cfg.url or os.environ.get("DOCKER_HOST", "") or current_context_host() or "unix:///var/run/docker.sock"
 
 
+LOCAL_SCHEMES = ("unix://", "npipe://", "http+unix://")
+NETWORK_SCHEMES = ("tcp://", "http://", "https://")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
 def is_remote(cfg: HostConfig) -> bool:
+    """Every engine not reached through a local socket or pipe is remote: its paths are not this computer's."""
+    return not resolve_url(cfg).startswith(LOCAL_SCHEMES)
+
+
+def needs_tls(cfg: HostConfig) -> bool:
+    """An engine reached over the network on anything but this computer's loopback needs verified TLS."""
     url = resolve_url(cfg)
-    if url.startswith("ssh://"):
+    if not url.startswith(NETWORK_SCHEMES):
+        return False
+    try:
+        host = urllib.parse.urlsplit(url).hostname or ""
+    except ValueError:
         return True
-    if url.startswith("tcp://"):
-        host = url[len("tcp://"):].split(":")[0]
-        return host not in ("127.0.0.1", "localhost", "::1")
-    return False
+    return host not in LOOPBACK_NAMES
 
 
 def storage_description(cfg: HostConfig, local_arc: Path, user: str) -> str:
@@ -87,7 +101,13 @@ def storage_description(cfg: HostConfig, local_arc: Path, user: str) -> str:
 
 
 def open_host(cfg: HostConfig) -> SessionHost:
-    """The SessionHost for a configured host (a Docker engine: local socket, ssh:// or tcp://)."""
+    """The SessionHost for a configured host: this computer's engine through its socket (the SDK only
+    when needed), or a remote Docker engine over ssh:// or tcp:// through the SDK."""
+    url = resolve_url(cfg)
+    if url.startswith("unix://") and HAS_UNIX_SOCKETS:
+        from .backends.local_engine import LocalEngine
+
+        return cast("SessionHost", LocalEngine(cfg, url))
     from .backends.docker_remote import connect
 
     return connect(cfg)

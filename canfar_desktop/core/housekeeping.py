@@ -28,6 +28,15 @@ from .storage import SCRATCH_VOLUME_PREFIX, remove_scratch, remove_scratch_dir
 SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
 
 
+def matching(sessions: Iterable[Session], prefix: str = "", kind: str | None = None,
+             state: State | None = None) -> list[Session]:
+    """The sessions prune chooses: names starting with prefix, optionally of one kind and in one state."""
+    if kind:
+        get_kind(kind)
+    return [s for s in sessions if s.name.startswith(prefix) and (kind is None or s.kind == kind)
+            and (state is None or s.state == state)]
+
+
 class Housekeeper:
     def __init__(self, hosts: HostRegistry, lister: SessionLister, ledger: Ledger, readiness: Readiness,
                  paths: AppPaths, clock: Any) -> None:
@@ -82,11 +91,8 @@ class Housekeeper:
     def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
               host: str | None = None) -> list[Session]:
         """Delete sessions whose name starts with prefix, optionally of one kind and in one state."""
-        if kind:
-            get_kind(kind)
         pool = self.lister.sessions(host) if host else self.lister.list_all()[0]
-        chosen = [s for s in pool if s.name.startswith(prefix) and (kind is None or s.kind == kind)
-                  and (state is None or s.state == state)]
+        chosen = matching(pool, prefix, kind, state)
         for s in chosen:
             self.delete(s)
         return chosen

@@ -137,12 +137,12 @@ def card_latency(env: dict[str, str], client: docker.DockerClient) -> tuple[list
     from canfar_desktop.core.lifecycle import State
     from canfar_desktop.core.service import SessionService
     from canfar_desktop.core.settings import AppPaths, load_settings
-    from canfar_desktop.ui.app import build_window, prepare_qt
+    from canfar_desktop.ui.app import build_app, install_event_loop, prepare_qt
 
-    prepare_qt()
+    install_event_loop(prepare_qt(), running=True)  # the QEventLoops below drive it
     paths = AppPaths.default()
     settings, _warning = load_settings(paths)
-    window = build_window(SessionService(settings, paths), paths)
+    window = build_app(SessionService(settings, paths), paths).window
     window.resize(1400, 880)
     window.show()
 

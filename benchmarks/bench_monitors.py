@@ -2,7 +2,7 @@
 monitored (card sparklines on, troubleshooting panel shown), with the same sessions but the window
 minimised (monitors paused), and with no sessions at all.
 
-Each case runs the real window (app.build_window, offscreen Qt) in a child process that reads its
+Each case runs the real window (app.build_app, offscreen Qt) in a child process that reads its
 own /proc/self/stat and prints one JSON line.
 """
 
@@ -40,18 +40,20 @@ def child(case: str, seconds: float) -> None:
 
     from canfar_desktop.core.service import SessionService
     from canfar_desktop.core.settings import AppPaths, load_settings
-    from canfar_desktop.ui.app import build_window, prepare_qt
+    from canfar_desktop.ui.app import build_app, install_event_loop, prepare_qt
 
     app = prepare_qt()
+    install_event_loop(app, running=True)  # app.exec() below drives it
     paths = AppPaths.default()
     settings, _ = load_settings(paths)
-    window = build_window(SessionService(settings, paths), paths)
+    parts = build_app(SessionService(settings, paths), paths)
+    window = parts.window
     window.resize(1400, 900)
     if case == "paused":
         window.showMinimized()
     else:
         window.show()
-    ts = window.troubleshooting
+    ts = parts.troubleshooting
     result: dict[str, float] = {}
 
     def setup() -> None:
@@ -69,7 +71,7 @@ def child(case: str, seconds: float) -> None:
                "streams": len(ts.hub.streaming()), "points": sum(len(ts.hub.history((s.host, s.id)))
                                                                  for s in window.store.all())}
         print(json.dumps(out), flush=True)
-        ts.close()
+        parts.monitors.close()
         window.close()
         app.quit()
 

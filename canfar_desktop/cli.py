@@ -14,23 +14,26 @@ import time
 import webbrowser
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+
+from pydantic import ValidationError as PydanticError
 
 from . import __version__
 from .core.errors import CanfarError, ValidationError
 from .core.formats import human_duration
-from .core.kinds import KINDS
+from .core.kinds import ALL_KINDS, KINDS, is_batch
 from .core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
 from .core.notify import expiry_warnings
 from .core.plan import new_session_id
 from .core.service import SessionService
 from .core.session import Session
-from .core.settings import AppPaths, Resources, Settings, load_settings, save_settings
-from .core.validation import parse_size_gb
+from .core.settings import AppPaths, Resources, Settings, load_settings, save_settings, validation_message
+from .core.validation import make_resources, parse_size_gb
 
 VERBS = ("ps", "list", "create", "info", "open", "logs", "events", "renew", "delete", "prune", "stats",
-         "image", "doctor", "config", "hosts")
+         "image", "doctor", "config", "hosts", "api")
 
 
 def is_cli_invocation(args: Sequence[str]) -> bool:
@@ -56,12 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ps", "list sessions (Launching, Running and Suspended unless -a)", aliases=["list"])
     p.add_argument("-a", "--all", action="store_true", help="include ended sessions")
     p.add_argument("-q", "--quiet", action="store_true", help="print session ids only")
-    p.add_argument("-k", "--kind", choices=sorted(KINDS), help="only this kind")
+    p.add_argument("-k", "--kind", choices=sorted(ALL_KINDS), help="only this kind")
     p.add_argument("-s", "--status", help="only this state (Running, Failed, …)")
     p.add_argument("-o", "--output", choices=["table", "json"], default="table")
 
     p = add("create", "launch a session: create KIND [IMAGE] [-- CMD ARGS]")
-    p.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("kind", help=f"one of: {', '.join(ALL_KINDS)}")
     p.add_argument("image", nargs="?", help="image reference (default: the newest image on the host for KIND)")
     p.add_argument("-n", "--name", help="session name ([A-Za-z0-9-]+; default: generated)")
     p.add_argument("-c", "--cpu", type=float, help="fixed cores (makes a fixed session)")
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="wait until the session is Running, showing progress")
     p.add_argument("--timeout", type=float, default=300, help="seconds --wait waits (default 300)")
     p.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    p.add_argument("--show-secret", action="store_true", help="print the URL with its secret")
 
     for verb, text in (("info", "show everything about sessions"), ("renew", "push expiry to now + lifetime"),
                        ("events", "show the engine's events for sessions")):
@@ -122,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["show", "get", "set", "path"])
     p.add_argument("key", nargs="?")
     p.add_argument("value", nargs="?")
+
+    p = sub.add_parser("api", help="serve the CANFAR session API for the canfar client (foreground, Ctrl+C stops)")
+    p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: the api_port setting; 0: any free port)")
+    p.add_argument("--show-token", action="store_true", help="print the two export lines and exit")
+    p.add_argument("--rotate-token", action="store_true", help="make a new token (the old one stops working) and exit")
 
     p = sub.add_parser("hosts", help="list configured Docker hosts and whether they answer")
     p.add_argument("action", nargs="?", choices=["ls", "add", "remove", "import-contexts"], default="ls")
@@ -211,6 +220,7 @@ def session_json(s: Session, now: datetime, url: str | None = None) -> dict[str,
         "time_left_s": int(s.time_left(now) or 0) if s.expiry else None,
         "resources": s.resources.model_dump(), "port": s.host_port,
         "exit_code": s.exit_code, "oom_killed": s.oom_killed,
+        "oom_kills": [k.isoformat() for k in s.oom_kills],
     }
     if url is not None:
         data["url"] = url
@@ -221,6 +231,9 @@ def _sessions(ctx: Context, host: str | None) -> list[Session]:
     from .core.watch import reconcile
 
     snap = reconcile(ctx.service, host)
+    if ctx.service.ledger.warning:
+        print(f"warning: {ctx.service.ledger.warning}; expired sessions are not stopped until it is resolved",
+              file=sys.stderr)
     if snap.errors and len(snap.errors) == len(ctx.service.host_names()):
         raise next(iter(snap.errors.values()))
     for name, err in snap.errors.items():
@@ -271,25 +284,20 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
 def _resources(ctx: Context, args: argparse.Namespace) -> Resources:
     base = ctx.settings.default_resources
     if args.cpu is None and args.memory is None:
-        return Resources(mode="flexible", cores=base.cores, ram_gb=base.ram_gb, gpus=args.gpu)
-    try:
-        return Resources(
-            mode="fixed",
-            cores=args.cpu if args.cpu is not None else base.cores,
-            ram_gb=parse_size_gb(args.memory) if args.memory is not None else base.ram_gb,
-            gpus=args.gpu,
-        )
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise ValidationError(f"Invalid resources: {first[-1].strip() if first else exc}",
-                              "cores between 1 and 256, memory in GB, GPUs between 0 and 28") from None
+        return make_resources(mode="flexible", cores=base.cores, ram_gb=base.ram_gb, gpus=args.gpu)
+    return make_resources(
+        mode="fixed",
+        cores=args.cpu if args.cpu is not None else base.cores,
+        ram_gb=parse_size_gb(args.memory) if args.memory is not None else base.ram_gb,
+        gpus=args.gpu,
+    )
 
 
 def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
     service = ctx.service
     kind = args.kind.lower()
-    if kind not in KINDS:
-        raise ValidationError(f"Unknown session kind {args.kind!r}", f"choose one of: {', '.join(KINDS)}")
+    if kind not in ALL_KINDS:
+        raise ValidationError(f"Unknown session kind {args.kind!r}", f"choose one of: {', '.join(ALL_KINDS)}")
     cmd = args.cmd
     name = args.name or f"{kind}-{new_session_id()[:4]}"
     req = service.prepare_launch(kind, args.image, name, _resources(ctx, args), args.host, args.port,
@@ -299,18 +307,27 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     progress = _Progress(enabled=args.wait or sys.stderr.isatty())
     session = service.launch(req, progress)
-    if args.wait:
+    if args.wait and is_batch(kind):
+        session = service.wait_finished(session, args.timeout, progress)
+    elif args.wait:
         session = service.wait_ready(session, args.timeout, progress)
     progress.done()
     now = _now()
-    url = service.open_url(session) if session.state in (State.RUNNING, State.SUSPENDED) else None
+    url = None
+    if session.state in (State.RUNNING, State.SUSPENDED) and not is_batch(kind):
+        url = service.open_url(session)
+    if url and not args.show_secret:
+        url = service.redact(url, session)
     if args.output == "json":
         print(json.dumps(session_json(session, now, url), indent=2))
     else:
         print(session.id)
         if url:
             print(f"{session.state.value}: {url}", file=sys.stderr)
-    return 0
+        elif is_batch(kind):
+            print(f"{session.state.value}" + (f" ({session.reason})" if session.reason else "")
+                  + f"; its output: canfar-desktop logs {session.id}", file=sys.stderr)
+    return 1 if session.state == State.FAILED else 0
 
 
 class _Progress:
@@ -341,6 +358,7 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
     out = []
     for ref in args.ids:
         s = ctx.service.get(ref, args.host)
+        s = replace(s, oom_kills=ctx.service.oom_kills(s))
         url = None
         if s.state in (State.RUNNING, State.SUSPENDED):
             url = ctx.service.open_url(s)
@@ -461,9 +479,9 @@ def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
             kind = None
         except ValidationError:
             raise ValidationError(f"Unknown session kind {args.kind!r}", f"choose one of: {', '.join(KINDS)}") from None
-    chosen = [s for s in _sessions(ctx, args.host)
-              if s.name.startswith(args.prefix) and (kind is None or s.kind == kind)
-              and (state is None or s.state == state)]
+    from .core.housekeeping import matching
+
+    chosen = matching(_sessions(ctx, args.host), args.prefix, kind, state)
     if not chosen:
         print("No sessions match.")
         return 0
@@ -575,10 +593,9 @@ def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
             value = args.value
         try:
             updated = Settings.model_validate({**data, args.key: value})
-        except ValueError as exc:
-            raise ValidationError(f"Invalid value for {args.key}: {args.value!r}",
-                                  str(exc).splitlines()[-1].strip()) from None
-        save_settings(ctx.paths, updated)
+        except PydanticError as exc:
+            raise ValidationError(f"Invalid value for {args.key}: {args.value!r}", validation_message(exc)) from None
+        save_settings(ctx.paths, updated, base=ctx.settings)
         print(f"{args.key} = {json.dumps(updated.model_dump(mode='json')[args.key])}")
     return 0
 
@@ -608,12 +625,15 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
         try:
             new = HostConfig(name=args.name, url=args.url, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
                              tls_key=args.tls_key, arc_path=args.arc_path, ssh_tunnel=args.ssh_tunnel)
-        except ValueError as exc:
-            raise ValidationError(f"Invalid host {args.name!r}", str(exc).splitlines()[-1].strip()) from None
+        except PydanticError as exc:
+            raise ValidationError(f"Invalid host {args.name!r}", validation_message(exc)) from None
         hosts = [h for h in hosts if h.name != new.name] + [new]
     elif args.action == "remove":
         if args.name == "local" or not any(h.name == args.name for h in hosts):
             raise ValidationError(f"Cannot remove host {args.name!r}", "name a configured remote host")
+        if args.name == settings.default_host:
+            raise ValidationError(f"Host {args.name!r} is the default host",
+                                  "make another one the default first: canfar-desktop config set default_host local")
         hosts = [h for h in hosts if h.name != args.name]
     elif args.action == "import-contexts":
         known = {h.name for h in hosts}
@@ -624,8 +644,31 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api(ctx: Context, args: argparse.Namespace) -> int:
+    """Serve the Skaha v1 API over this computer's sessions; the HTTP stack is imported only here."""
+    from .api.server import Address, export_lines, serve_foreground
+    from .api.token import TokenStore
+
+    tokens = TokenStore.for_paths(ctx.paths)
+    port = ctx.settings.api_port if args.port is None else args.port
+    if port != 0 and not 1024 <= port <= 65535:
+        raise ValidationError(f"Port {port} is out of range", "choose a port between 1024 and 65535, or 0 for any free one")
+    if args.rotate_token or args.show_token:
+        token = tokens.rotate() if args.rotate_token else tokens.get()
+        print(export_lines(Address(port), token), end="")
+        if args.rotate_token:
+            print("The previous token no longer works; export the new one where you use the canfar client.",
+                  file=sys.stderr)
+        return 0
+    try:
+        serve_foreground(ctx.service, tokens, port)
+    finally:
+        ctx.service.close()
+    return 0
+
+
 HANDLERS: dict[str, Callable[[Context, argparse.Namespace], int | None]] = {
     "ps": cmd_ps, "list": cmd_ps, "create": cmd_create, "info": cmd_info, "open": cmd_open, "logs": cmd_logs,
     "events": cmd_events, "renew": cmd_renew, "delete": cmd_delete, "prune": cmd_prune, "stats": cmd_stats,
-    "image": cmd_image, "doctor": cmd_doctor, "config": cmd_config, "hosts": cmd_hosts,
+    "image": cmd_image, "doctor": cmd_doctor, "config": cmd_config, "hosts": cmd_hosts, "api": cmd_api,
 }

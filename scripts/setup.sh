@@ -53,6 +53,18 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The official canfar client, in an environment of its own as a person installs it: the API tests
+# (tests/api) run it against `canfar-desktop api`. typer 0.29 breaks its `create`, hence the pin.
+CANFAR_CLIENT=(canfar==1.5.2 typer==0.28.0)
+client_stamp=.venv-canfar/.installed-$(echo "${CANFAR_CLIENT[*]}" | sha256sum | cut -c1-12)
+if [ ! -f "$client_stamp" ] || [ ! -x .venv-canfar/bin/canfar ]; then
+  say "Installing the official canfar client (${CANFAR_CLIENT[*]}) in .venv-canfar"
+  [ -x .venv-canfar/bin/python ] || python3 -m venv .venv-canfar
+  .venv-canfar/bin/pip install -q "${CANFAR_CLIENT[@]}" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  rm -f .venv-canfar/.installed-*
+  touch "$client_stamp"
+fi
+
 if [ "${CANFAR_SKIP_IMAGES:-0}" != 1 ]; then
   say "Building session images (skipped when their recipe is unchanged)"
   $SUDO .venv/bin/python scripts/build_images.py

@@ -10,7 +10,7 @@ import shutil
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,7 @@ def run_checks(service: SessionService, session_ref: str | None = None, host: st
 
 
 def session_checks(service: SessionService, s: Session) -> list[Check]:
+    s = replace(s, oom_kills=service.oom_kills(s))
     out = [check_start(service, s), check_oom(s)]
     if s.status == "running":
         out += check_slow(service, s)
@@ -295,6 +296,16 @@ def _requested_port(service: SessionService, s: Session) -> str:
 
 
 def check_oom(s: Session) -> Check:
+    if s.oom_kills and not s.oom_killed:
+        limit = s.memory_limit or 0
+        suggestion = max(1, round(2 * limit / 1024**3)) if limit else 16
+        times = len(s.oom_kills)
+        return Check("oom", "Memory", "fail",
+                     f"out of memory: the kernel killed a process {times} time{'s' if times > 1 else ''} "
+                     f"(last at {s.oom_kills[-1].astimezone():%H:%M}); a notebook kernel restarts after it",
+                     f"limit {human_bytes(limit)}" if limit else "",
+                     f"launch a fixed session with more memory (e.g. canfar-desktop create {s.kind} {s.image} "
+                     f"-m {suggestion}), or process data in smaller chunks")
     if s.oom_killed:
         limit = s.memory_limit or 0
         suggestion = max(1, round(2 * limit / 1024**3)) if limit else 16

@@ -41,6 +41,7 @@ class ImageInfo:
     size: int
     created: str
     title: str
+    digest: str = ""  # the image's content digest (sha256:…), as the engine names it
 
 
 class Stream(Protocol):

@@ -50,6 +50,8 @@ class Kind:
     flexible_ram_limit_gb: float | None = None  # a memory limit even when flexible (JVM sizing)
     in_app_auth: bool = True  # False: the app has no login, it relies on the loopback binding
     icon: str = field(default="")
+    interactive: bool = True  # False: a batch job that runs its command to the end (no port, no URL)
+    default_env: dict[str, str] = field(default_factory=dict)  # set unless the request sets them
 
 
 def _prefix(kind: str, ctx: LaunchContext) -> str:
@@ -147,18 +149,44 @@ CONTRIBUTED = Kind(
     icon="contributed",
 )
 
+# A batch job as CANFAR's headless sessions: the image's command (or the one given) runs with the same
+# /arc and /scratch as any session, then stops; Running until it exits, then Terminated or Failed with its
+# exit code, its output kept until it is deleted. It does not count against the active-session limit.
+HEADLESS = Kind(
+    name="headless",
+    title="Headless",
+    description="A batch job: runs a command to the end with /arc and /scratch, no web app",
+    default_image="",
+    port=0,
+    url=lambda ctx: "",
+    probe=lambda ctx: Probe(""),
+    default_env={"REPLICA_ID": "1", "REPLICA_COUNT": "1"},
+    in_app_auth=False,
+    interactive=False,
+    icon="contributed",
+)
+
+# The interactive kinds: what the launch dialog, the tray and `create` offer.
 KINDS: dict[str, Kind] = {k.name: k for k in (NOTEBOOK, DESKTOP, CARTA, FIREFLY, CONTRIBUTED)}
+# Every kind a session can have, batch jobs included.
+ALL_KINDS: dict[str, Kind] = {**KINDS, HEADLESS.name: HEADLESS}
 
 
 def get_kind(name: str) -> Kind:
     from .errors import ValidationError
 
     try:
-        return KINDS[name.lower()]
+        return ALL_KINDS[name.lower()]
     except KeyError:
         raise ValidationError(
-            f"Unknown session kind {name!r}", f"choose one of: {', '.join(KINDS)}"
+            f"Unknown session kind {name!r}", f"choose one of: {', '.join(ALL_KINDS)}"
         ) from None
+
+
+def is_batch(kind: str) -> bool:
+    """A batch job (headless): no app to wait for, and it does not count against the session limit."""
+    found = ALL_KINDS.get(kind)
+    return found is not None and not found.interactive
 
 
 def image_kinds(labels: dict[str, str] | None) -> set[str]:

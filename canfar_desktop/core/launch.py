@@ -17,10 +17,11 @@ from typing import Any
 from .accounts import add_user
 from .errors import CanfarError, LaunchError, LimitError, NotFound, ValidationError
 from .host import ProgressFn, SessionHost
-from .kinds import get_kind
+from .kinds import get_kind, is_batch
 from .ledger import Ledger
+from .lifecycle import State
 from .listing import SessionLister
-from .plan import L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .plan import L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
 from .registry import HostRegistry
 from .session import Session, with_inspect
 from .settings import AppPaths, Resources, Settings
@@ -132,8 +133,7 @@ class Launcher:
         session_id = plan.session_id
         scratch = next((m.source for m in plan.mounts if m.target == "/scratch"), "")
         with self.ledger.locked(f"launch-{dh.name}"):
-            mine = [s for s in dh.summaries() if (s.get("Labels") or {}).get(L_OWNER) == self.settings.user]
-            active = [s for s in mine if _holds_slot(dh, s)]
+            active = self._active_interactive(dh) if not is_batch(plan.labels[L_KIND]) else []
             if len(active) >= self.settings.session_limit:
                 remove_scratch(dh, self.paths, scratch)
                 raise LimitError(
@@ -156,6 +156,12 @@ class Launcher:
             raise LaunchError(f"Session {session_id}: {exc.message}",
                               f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})") from None
         return self.lister.refresh(dh.name, container_id, probe=False)
+
+    def _active_interactive(self, dh: SessionHost) -> list[dict[str, Any]]:
+        """The user's sessions that hold a slot of the active-session limit (batch jobs never do)."""
+        mine = [s for s in dh.summaries() if (s.get("Labels") or {}).get(L_OWNER) == self.settings.user
+                and not is_batch(str((s.get("Labels") or {}).get(L_KIND, "")))]
+        return [s for s in mine if _holds_slot(dh, s)]
 
     def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
                    interval: float = 0.05) -> Session:
@@ -181,6 +187,25 @@ class Launcher:
                     f"see its logs (canfar-desktop logs {session.id}) or run canfar-desktop doctor {session.id}",
                 )
             time.sleep(interval)
+
+    def wait_finished(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
+                      interval: float = 0.2) -> Session:
+        """A batch job until it ends: Terminated (exit code 0) or Failed with its exit code."""
+        report = progress or (lambda stage, fraction: None)
+        deadline = time.monotonic() + timeout
+        report("running", None)
+        while True:
+            current = self.lister.refresh(session.host, session.container_id, probe=False)
+            if _finished(current):
+                return current
+            if time.monotonic() > deadline:
+                raise LaunchError(f"Job {session.id} still runs after {timeout:.0f} s",
+                                  f"it goes on; follow it with canfar-desktop logs -f {session.id}")
+            time.sleep(interval)
+
+
+def _finished(s: Session) -> bool:
+    return s.status in ("exited", "dead") or s.state in (State.TERMINATED, State.FAILED, State.EXPIRED)
 
 
 def _holds_slot(dh: SessionHost, summary: dict[str, object]) -> bool:

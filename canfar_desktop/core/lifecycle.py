@@ -70,6 +70,7 @@ class Facts:
     last_log: str = ""
     created: datetime | None = None  # when the launch began
     launch_abandoned: bool = False  # the process that was launching it died before starting it
+    batch: bool = False  # a batch job: running its command is Running (there is no app to answer)
 
 
 # A container still only "created" this long after its launch began was abandoned mid-launch.
@@ -100,6 +101,8 @@ def derive_state(f: Facts, now: datetime) -> tuple[State, str]:
         return State.SUSPENDED, "paused in the engine"
     if f.status != "running":
         return State.LAUNCHING, f"engine reports {f.status}"
+    if f.batch:
+        return State.RUNNING, ""
     if not f.ready:
         return State.LAUNCHING, "waiting for the app to answer"
     if f.viewers == 0 and f.was_opened:

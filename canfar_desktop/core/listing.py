@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from . import oom
 from .errors import CanfarError, NotFound, ValidationError
 from .host import SessionHost
-from .kinds import KINDS, LaunchContext
+from .kinds import KINDS, LaunchContext, is_batch
 from .ledger import Ledger
 from .lifecycle import Facts, State, derive_state
 from .platform import connection_counts
@@ -127,6 +128,9 @@ class SessionLister:
                 s = replace(s, expiry=max(filter(None, [s.expiry, datetime.fromisoformat(renewed)])))
             except ValueError:
                 pass
+        kills = oom.from_entry(entry, s.container_id)
+        if kills:
+            s = replace(s, oom_kills=kills)
         last_log = ""
         if not inspected and (s.status != "running" or s.kind not in KINDS):
             try:
@@ -159,6 +163,7 @@ class SessionLister:
             last_log=last_log,
             created=s.created,
             launch_abandoned=s.status == "created" and self.ledger.held(f"launching-{s.id}") is False,
+            batch=is_batch(s.kind),
         )
         state, reason = derive_state(facts, self.clock())
         return s.with_state(state, reason)

@@ -33,6 +33,9 @@ L_IMAGE = PREFIX + "image"
 
 FLEX_MAX_CORES = 8  # CANFAR's flexible sessions may burst to 8 cores / 32 GB
 FLEX_MAX_RAM_GB = 32
+HOST_HEADROOM_SHARE = 0.25  # a flexible session leaves a quarter of the host's memory (at least 1 GB) free
+HOST_HEADROOM_MIN_GB = 1.0
+PIDS_LIMIT = 4096  # processes and threads per session: room for a desktop with a browser, not for a fork bomb
 SESSION_ID_ALPHABET = string.ascii_lowercase + string.digits
 SHM_SIZE = "1g"
 
@@ -97,21 +100,30 @@ class ContainerPlan:
     security_opt: list[str] = field(default_factory=lambda: ["no-new-privileges:true"])
     cap_drop: list[str] = field(default_factory=lambda: ["ALL"])
     init: bool = True
+    pids_limit: int = PIDS_LIMIT
 
 
 def limits(res: Resources, kind: Kind, host_cpus: int, host_ram_gb: float) -> tuple[float, float | None, float]:
     """Return (cpu limit, memory limit in GB or None, threads) for a request on a host.
 
     Fixed: request = limit. Flexible: no reservation beyond CANFAR's 1 core / 4 GB and a burst
-    ceiling of 8 cores / 32 GB, capped by the host; Firefly keeps a memory limit to size its JVM.
+    ceiling of 8 cores / 32 GB, capped by the host with headroom left for it (`flexible_ram_cap_gb`);
+    Firefly keeps a memory limit to size its JVM.
     """
     if res.mode == "fixed":
         return res.cores, res.ram_gb, res.cores
     cpu = float(min(FLEX_MAX_CORES, host_cpus))
-    ram = min(float(FLEX_MAX_RAM_GB), host_ram_gb)
+    ram = min(float(FLEX_MAX_RAM_GB), flexible_ram_cap_gb(host_ram_gb))
     if kind.flexible_ram_limit_gb is not None:
         ram = min(ram, kind.flexible_ram_limit_gb)
     return cpu, ram, cpu
+
+
+def flexible_ram_cap_gb(host_ram_gb: float) -> float:
+    """The most memory one flexible session may burst to on a host: all of it but a quarter (at least
+    1 GB), so a session that grows hits its own limit before the host runs out of memory."""
+    headroom = max(HOST_HEADROOM_MIN_GB, host_ram_gb * HOST_HEADROOM_SHARE)
+    return max(min(host_ram_gb, 0.5), host_ram_gb - headroom)
 
 
 def build_plan(
@@ -144,6 +156,7 @@ def build_plan(
         "OPENBLAS_NUM_THREADS": str(ctx.threads),
         "MKL_NUM_THREADS": str(ctx.threads),
     }
+    env.update(kind.default_env)
     env.update(req.env)
     env.update(kind.env(ctx))
     expiry = now + lifetime
@@ -180,7 +193,7 @@ def build_plan(
         user=f"{uid}:{gid}",
         working_dir=ctx.home,
         hostname=req.name.lower()[:63],
-        ports={f"{kind.port}/tcp": ("127.0.0.1", req.host_port)},
+        ports={f"{kind.port}/tcp": ("127.0.0.1", req.host_port)} if kind.port else {},
         mounts=[storage.home, storage.projects, storage.scratch],
         nano_cpus=int(cpu * 1e9),
         mem_limit=ram_bytes,

@@ -133,6 +133,7 @@ def support_report(service: SessionService, session: Session, seen: Sequence[tup
             s = service.get(s.id, s.host)
         except CanfarError:
             pass
+    kills = service.oom_kills(s)
     lines = [
         "CANFAR Desktop support report",
         f"generated {_stamp(datetime.now(UTC))} by canfar-desktop {__version__} "
@@ -150,6 +151,7 @@ def support_report(service: SessionService, session: Session, seen: Sequence[tup
         f"state:      {s.state.value}" + (f" ({s.reason})" if s.reason else ""),
         f"engine:     {s.status}" + (f", exit code {s.exit_code}" if s.exit_code is not None else "")
         + (", killed: out of memory" if s.oom_killed else ""),
+        f"oom kills:  {len(kills)}" + (" (" + ", ".join(_stamp(k) for k in kills[-5:]) + ")" if kills else ""),
         f"created:    {_stamp(s.created)}",
         f"started:    {_stamp(s.started_at)}",
         f"finished:   {_stamp(s.finished_at)}",

@@ -9,9 +9,11 @@ layout (storage.py), accounts inside containers (accounts.py), ending and cleani
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import oom
 from .errors import CanfarError
 from .events import EngineEvent, parse_event
 from .host import HostInfo, ImageInfo, ProgressFn, SessionHost, Stream
@@ -152,6 +154,9 @@ class SessionService:
                    interval: float = 0.05) -> Session:
         return self.launcher.wait_ready(session, timeout, progress, interval)
 
+    def wait_finished(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None) -> Session:
+        return self.launcher.wait_finished(session, timeout, progress)
+
     def dry_run(self, req: LaunchRequest) -> dict[str, object]:
         return self.launcher.dry_run(req)
 
@@ -214,6 +219,23 @@ class SessionService:
                                        container=s.container_id)
         found = [e for e in (parse_event(r) for r in raw) if e is not None]
         return [EngineEvent(e.when, e.action, redact(e.detail, s), e.container_id, e.session_id) for e in found]
+
+    def oom_kills(self, s: Session) -> tuple[datetime, ...]:
+        """Every out-of-memory kill in the session since it started: the ledger's and the engine's."""
+        try:
+            engine = [e.when for e in self.events_of(s) if e.action == "oom"]
+        except CanfarError:
+            engine = []
+        return oom.merged(s.oom_kills, engine)
+
+    def record_oom(self, host: str, container_id: str, when: datetime) -> Session | None:
+        """The session loop saw an `oom` event: remember it for the session it belongs to."""
+        try:
+            s = self.refresh(host, container_id, probe=False)
+        except CanfarError:
+            return None
+        oom.record(self.ledger, host, s, when)
+        return replace(s, oom_kills=oom.merged(s.oom_kills, [when]))
 
     def processes(self, s: Session) -> dict[str, Any]:
         """The processes in a session, as the engine's `top` answers (Titles and Processes)."""

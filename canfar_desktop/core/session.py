@@ -52,6 +52,7 @@ class Session:
     memory_limit: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    oom_kills: tuple[datetime, ...] = ()  # processes the kernel killed at the memory limit (oom.py)
     secret: str = field(default="", repr=False)
 
     @property

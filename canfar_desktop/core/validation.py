@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pydantic
 
 from .errors import ValidationError
-from .settings import Resources
+from .settings import Resources, validation_message
 
 NAME_MAX = 32
-NAME_RE = re.compile(r"[A-Za-z0-9-]+")
+NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")  # a hostname label: no '-' at either end
 ENV_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # The Docker reference grammar (distribution/reference), kept to what a person can type.
@@ -34,12 +37,28 @@ def validate_name(name: str) -> str:
         )
     if not NAME_RE.fullmatch(name):
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
+        if not bad:
+            raise ValidationError(
+                f"The session name {name!r} starts or ends with '-'",
+                "start and end it with a letter or digit (for example alma-reduction)",
+            )
         shown = " ".join(repr(c) for c in bad[:5])
         raise ValidationError(
             f"The session name {name!r} contains {shown}",
             "use only letters, digits and '-' (for example alma-reduction)",
         )
     return name
+
+
+def make_resources(**fields: Any) -> Resources:
+    """Resources from what a person typed; out-of-range values are one clear error naming the field."""
+    try:
+        return Resources(**fields)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(
+            f"Invalid resources: {validation_message(exc)}",
+            "cores above 0 and at most 256, memory in GB up to 4096, GPUs from 0 to 28",
+        ) from None
 
 
 def normalize_image(ref: str) -> str:

@@ -53,6 +53,8 @@ def reconcile(service: SessionService, host: str | None = None, probe: bool = Tr
 
     sessions, errors = listing()
     mine = [s for s in sessions if s.owner == service.settings.user]
+    if service.ledger.warning:  # renewals may be lost: stopping at the launch-time expiry could stop a renewed one
+        return Snapshot(mine, errors)
     try:
         if service.enforce_expiry(mine):
             sessions, errors = listing()
@@ -260,10 +262,14 @@ class Watcher:
         self.listener.event(host, event)
         if event.action in FAST_ACTIONS and event.container_id in self._known.get(host, set()):
             # the card follows at once with one inspect; the debounced listing catches the rest
-            try:
-                s = self.service.refresh(host, event.container_id, probe=False)
-            except CanfarError:
-                s = None
+            s: Session | None
+            if event.action == "oom":
+                s = self.service.record_oom(host, event.container_id, event.when)
+            else:
+                try:
+                    s = self.service.refresh(host, event.container_id, probe=False)
+                except CanfarError:
+                    s = None
             if s is not None and s.owner == self.service.settings.user:
                 self.listener.session(s)
         self.refresh(DEBOUNCE_S)

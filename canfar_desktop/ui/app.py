@@ -1,5 +1,8 @@
-"""The desktop app's composition root: settings, service, store, window, single instance, event loop.
+"""The desktop app's composition root: settings, service, event loop, runner, store, window and the
+parts beside it (troubleshooting, notices, tray), single instance.
 
+Every part gets what it needs here, as constructor arguments (`build_app` returns them as an `App`).
+One qasync loop drives Qt and asyncio together; blocking work runs through the one `Runner`.
 Single-instance messages handled here: {"raise": true}, {"open": ID, "host": H} and
 {"launch": {"kind", "image", "name", "host"}} (start_launch). CANFAR_DESKTOP_TIMING=1 prints
 `canfar-timing …` markers on stdout for benchmarks/bench_app.py.
@@ -18,6 +21,7 @@ import os
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -26,14 +30,19 @@ from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..core.instance import send_to_running_app
+from ..core.monitor import MonitorHub
 from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
-from . import theme, troubleshooting
+from . import theme
+from .api_settings import ApiController, serve_if_enabled
+from .monitors import Monitors
 from .notifications import Notifier
+from .profiles import prune_profiles
 from .single_instance import InstanceServer
 from .store import SessionStore
-from .tasks import Tasks
+from .tasks import Runner
 from .tray import TrayController
+from .troubleshooting import Troubleshooting
 from .window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -66,35 +75,82 @@ def prepare_qt() -> QApplication:
     return app
 
 
-def build_window(service: SessionService, paths: AppPaths, settings_warning: str | None = None,
-                 start: bool = True) -> MainWindow:
-    """Everything below the event loop, shared by run_app and the GUI tests."""
+def install_event_loop(app: QApplication, running: bool = False) -> asyncio.AbstractEventLoop:
+    """The qasync loop that drives Qt and asyncio together, set as the current event loop.
+
+    run_app runs it; code that spins Qt itself (the GUI tests, benchmarks) asks for it `running`,
+    so asyncio tasks progress whenever Qt processes events.
+    """
+    import qasync
+
+    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app, already_running=running)
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+@dataclass
+class App:
+    """What build_app composed: the window and the parts beside it, each given what it needs."""
+
+    service: SessionService
+    runner: Runner
+    store: SessionStore
+    window: MainWindow
+    monitors: Monitors
+    troubleshooting: Troubleshooting
+    notifier: Notifier
+    api: ApiController
+    tray: TrayController | None = None
+
+
+def build_app(service: SessionService, paths: AppPaths, settings_warning: str | None = None,
+              start: bool = True) -> App:
+    """Everything below the event loop (which must be set already), shared by run_app and the GUI tests."""
     app = QApplication.instance()
     assert isinstance(app, QApplication), "create the QApplication first"
     theme.apply(app, service.settings.theme)
     hints = app.styleHints()
     hints.colorSchemeChanged.connect(
         lambda _s: service.settings.theme == "system" and theme.apply(app, "system"))
-    tasks = Tasks()
-    store = SessionStore(service, tasks)
-    window = MainWindow(service, paths, tasks, store)
-    tasks.setParent(window)
+    runner = Runner()
+    store = SessionStore(service, runner)
+    api = ApiController(service, paths)  # the CANFAR API in the background, when the setting is on
+    window = MainWindow(service, paths, runner, store, api)
     store.setParent(window)
-    window.destroyed.connect(tasks.shutdown)
-    troubleshooting.install(window)  # the troubleshooting dock and the cards' live monitors
-    window.notifier = Notifier(window)  # type: ignore[attr-defined]  # ready/failed/expiry notices
+    api.setParent(window)
+    window.destroyed.connect(runner.shutdown)
+    monitors = Monitors(MonitorHub(service), window)  # one stats stream per session, paused when unseen
+    window.dashboard.show_monitors(monitors)
+    ts = Troubleshooting(service, runner, store, monitors, window.troubleshooting_dock)
+    window.troubleshoot_requested.connect(ts.show_session)
+    notifier = Notifier(store, service, window.messages, window.renew, window)  # ready/failed/expiry notices
     if settings_warning:
         window.messages.show_message("Settings were reset", settings_warning, "warning", timeout_ms=0)
+    prune_profiles_once(store, paths)
     if start:
         store.start()
-    return window
+    return App(service, runner, store, window, monitors, ts, notifier, api)
 
 
-def attach_tray(window: MainWindow, quit_app: Any = None, available: bool | None = None) -> TrayController:
+def prune_profiles_once(store: SessionStore, paths: AppPaths) -> None:
+    """At start, once every host has listed: the browser profiles of sessions deleted while the app was
+    closed go (at start no tab is open, so no profile is in use)."""
+    def first_listing() -> None:
+        if not store.loaded:
+            return
+        store.changed.disconnect(first_listing)
+        if not store.unreachable:
+            prune_profiles(paths.profiles_dir, [sid for _host, sid in store.sessions])
+
+    store.changed.connect(first_listing)
+
+
+def attach_tray(parts: App, quit_app: Any = None, available: bool | None = None) -> TrayController:
     """The tray icon and its menu; with a tray, the app lives on when its window is closed to it."""
-    tray = TrayController(window, quit_app, available)
-    window.notifier.notice.connect(tray.show_notice)  # type: ignore[attr-defined]
-    window.tray = tray  # type: ignore[attr-defined]
+    w = parts.window
+    tray = TrayController(w, parts.store, parts.service, parts.runner, w.launches, quit_app, available)
+    parts.notifier.notice.connect(tray.show_notice)
+    parts.tray = tray
     app = QApplication.instance()
     if tray.available and isinstance(app, QApplication):
         app.setQuitOnLastWindowClosed(False)  # the tray's Quit (or a real close) ends the app
@@ -134,24 +190,20 @@ def start_launch(window: MainWindow, spec: dict[str, Any]) -> None:
     Checked exactly as the launch dialog checks it (a bad request shows its message in the window);
     scripts, the tray of another process and the fault tests use it. Image and host are optional.
     """
-    service = window.service
-    kind, image, name = (str(spec.get(k) or "") for k in ("kind", "image", "name"))
-    host = str(spec.get("host") or service.settings.default_host)
-
-    window.tasks.run(service.prepare_launch, kind, image or None, name or None, host=host,
-                     on_done=lambda req: window.launch(req, host), on_error=window.report)
+    kind, image, name, host = (str(spec.get(k) or "") for k in ("kind", "image", "name", "host"))
+    window.launches.start(kind, image or None, name or None, host=host or None)
 
 
 class _Timing(QObject):
     """CANFAR_DESKTOP_TIMING=1: print wall-clock markers the benchmarks read (first paint, each dashboard)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, store: SessionStore) -> None:
         super().__init__(window)
         self.window = window
         self.painted = False
         print(f"canfar-timing start {time.time():.4f}", flush=True)
         window.installEventFilter(self)
-        window.store.changed.connect(self.sessions)  # after the window's own slot: the cards are current
+        store.changed.connect(self.sessions)  # after the window's own slot: the cards are current
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         if not self.painted and event.type() == QEvent.Type.Paint:
@@ -165,13 +217,11 @@ class _Timing(QObject):
         print(f"canfar-timing sessions {time.time():.4f} {json.dumps(states, sort_keys=True)}", flush=True)
 
 
-def self_test(window: MainWindow) -> int:
+def self_test(window: MainWindow, loop: asyncio.AbstractEventLoop) -> int:
     """Open one embedded page offscreen or under X and report whether it rendered."""
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
-    app = QApplication.instance()
-    assert app is not None
-    result = {"code": 1}
+    outcome: asyncio.Future[int] = loop.create_future()
     view = QWebEngineView()
     window.tabs.addTab(view, "self-test")
     window.tabs.setVisible(True)
@@ -179,21 +229,25 @@ def self_test(window: MainWindow) -> int:
     def loaded(ok: bool) -> None:
         if ok and view.title() == "canfar-self-test":
             print("self-test ok", flush=True)
-            result["code"] = 0
         else:
             print(f"self-test failed: page loaded={ok} title={view.title()!r}", file=sys.stderr, flush=True)
-        app.quit()
+        if not outcome.done():
+            outcome.set_result(0 if ok and view.title() == "canfar-self-test" else 1)
 
     def timeout() -> None:
-        print("self-test failed: the page did not load in time", file=sys.stderr, flush=True)
-        app.quit()
+        if not outcome.done():
+            print("self-test failed: the page did not load in time", file=sys.stderr, flush=True)
+            outcome.set_result(1)
 
     view.loadFinished.connect(loaded)
     QTimer.singleShot(SELF_TEST_DEADLINE_MS, timeout)
     view.setHtml("<html><head><title>canfar-self-test</title></head><body><h1>CANFAR Desktop</h1></body></html>")
-    app.exec()
+    try:
+        code = loop.run_until_complete(outcome)
+    finally:
+        loop.close()
     window.close()
-    return result["code"]
+    return code
 
 
 def run_app(args: list[str]) -> int:
@@ -207,34 +261,38 @@ def run_app(args: list[str]) -> int:
     if not opts.self_test and send_to_running_app(paths, {"ping": True} if opts.minimized else {"raise": True}):
         return 0
     app = prepare_qt()
+    loop = install_event_loop(app)
     settings, warning = load_settings(paths)
     service = SessionService(settings, paths)
-    window = build_window(service, paths, warning, start=not opts.self_test)
+    parts = build_app(service, paths, warning, start=not opts.self_test)
+    window = parts.window
     install_excepthook(window)
     if os.environ.get("CANFAR_DESKTOP_TIMING"):
-        window._timing = _Timing(window)  # type: ignore[attr-defined]
+        _Timing(window, parts.store)  # a child of the window: lives as long as it
     if opts.self_test:
         window.show()
-        return self_test(window)
+        return self_test(window, loop)
     server = InstanceServer(paths, lambda m: handle_message(window, m), window)
     server.listen()
-    tray = attach_tray(window)
+    serve_if_enabled(parts.api, settings, window.messages)
+    tray = attach_tray(parts)
     if opts.minimized or settings.start_minimized:
         if not tray.available:
             window.showMinimized()  # no tray to live in: a minimised window stays reachable
     else:
         window.show()
 
-    import qasync
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)
     if not tray.available:
         app.lastWindowClosed.connect(app.quit)
-    with loop:
+    try:
         loop.run_until_complete(quitting.wait())
+        parts.runner.shutdown()
+        app.processEvents()  # the cancelled tasks end (their workers finish the call they are in)
+    finally:
+        loop.close()
     server.close()
+    parts.api.stop()
     service.close()  # the local forwards to sessions on remote hosts (the sessions keep running)
     return 0

@@ -2,6 +2,10 @@
 
 This module imports QtWebEngine, so the window imports it only when the first tab opens.
 The URL carries the session's secret: it is never logged, and copying it warns.
+
+A tab shows its session's pages only: links, scripts, redirects and `window.open` that lead to
+another origin go to the system browser. Pages get the clipboard only through QtWebEngine's
+permission request, which is granted to the session's own origin and nothing else.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from PySide6.QtWidgets import (
 from ..core.lifecycle import State
 from ..core.session import Session
 from . import icons
+from .profiles import profile_folder
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +51,8 @@ OPENABLE = (State.RUNNING, State.SUSPENDED)
 
 def make_profile(profiles_dir: Path, session_id: str) -> QWebEngineProfile:
     """A disk-backed profile for one session: its cookies and storage never meet another session's."""
-    folder = profiles_dir / session_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = profile_folder(profiles_dir, session_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     profile = QWebEngineProfile(f"canfar-{session_id}")
     profile.setPersistentStoragePath(str(folder))
     profile.setCachePath(str(folder / "cache"))
@@ -59,8 +64,20 @@ def same_origin(a: QUrl, b: QUrl) -> bool:
     return (a.scheme(), a.host(), a.port()) == (b.scheme(), b.host(), b.port())
 
 
+def within_origin(url: QUrl, origin: QUrl) -> bool:
+    """Whether a top-level document at `url` belongs to the session: its origin, or a blob of it."""
+    if url.scheme() == "blob":
+        return same_origin(QUrl(url.path()), origin)
+    if url.scheme() == "about":
+        return url.path() in ("blank", "srcdoc")
+    return same_origin(url, origin)
+
+
 class SessionPage(QWebEnginePage):
-    """A page that turns window.open into a new tab and grants clipboard access to its own session."""
+    """A page that stays on its session's origin, turns window.open into a new tab, and grants the
+    clipboard to its own session only (through the permission request, never for the whole page)."""
+
+    left_origin = Signal(QUrl)  # a navigation the page made to another origin, refused
 
     def __init__(self, profile: QWebEngineProfile, origin: QUrl, popup: Callable[[], QWebEnginePage | None],
                  parent: QWidget | None = None) -> None:
@@ -69,11 +86,26 @@ class SessionPage(QWebEnginePage):
         self._popup = popup
         for attr in (QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard,
                      QWebEngineSettings.WebAttribute.JavascriptCanPaste):
-            self.settings().setAttribute(attr, True)
+            self.settings().setAttribute(attr, False)  # on, they would skip the origin check below
         self.permissionRequested.connect(self._permission)
 
     def createWindow(self, _kind: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:  # noqa: N802 - Qt API
         return self._popup()
+
+    def acceptNavigationRequest(self, url: QUrl | str, kind: QWebEnginePage.NavigationType,  # noqa: N802 - Qt API
+                                is_main_frame: bool) -> bool:
+        """Frames may load anything; the tab itself stays on the session's origin.
+
+        Navigations the app makes (typed: the tab's own loads) pass; those the page makes (links,
+        scripts, redirects, forms, a new window's first load) to another origin are refused and
+        reported, and the tab hands them to the system browser."""
+        if not is_main_frame or kind == QWebEnginePage.NavigationType.NavigationTypeTyped:
+            return True
+        url = QUrl(url)
+        if within_origin(url, self._origin):
+            return True
+        self.left_origin.emit(url)
+        return False
 
     def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,  # noqa: N802
                                  line: int, _source: str) -> None:
@@ -152,6 +184,8 @@ class SessionTab(QWidget):
         self.owns_profile = owns_profile
         self.stopped = False
         self.popups: list[SessionTab] = []
+        self.opener: SessionTab | None = None  # the tab whose page opened this one (popups only)
+        self.shown = owns_profile  # a popup shows once its first page is known to be the session's
         if owns_profile:
             profile.downloadRequested.connect(self._download)
 
@@ -161,6 +195,8 @@ class SessionTab(QWidget):
         self.view.setPage(self.page)
         self.page.titleChanged.connect(self._title_changed)
         self.page.loadFinished.connect(self._load_finished)
+        self.page.left_origin.connect(self._left_origin)
+        self.page.urlChanged.connect(self._url_changed)
         self._reloaded_stuck_page = False
 
         self.toolbar = QToolBar()
@@ -245,13 +281,38 @@ class SessionTab(QWidget):
                     " && document.documentElement.classList.contains('noVNC_loading')", checked)
 
     def _new_popup(self) -> QWebEnginePage | None:
+        """A page for window.open; it becomes a tab once its first load stays on the session's origin."""
         tab = SessionTab(self.session, self.session_url, self.profile, owns_profile=False)
+        tab.opener = self
         self.popups.append(tab)
-        self.popup_opened.emit(tab)
         return tab.page
 
+    def _url_changed(self, url: QUrl) -> None:
+        if not self.shown and self.opener is not None and within_origin(url, QUrl(self.session_url)) \
+                and url.scheme() != "about":
+            self.shown = True
+            self.opener.popup_opened.emit(self)
+
+    def _left_origin(self, url: QUrl) -> None:
+        """Another origin: the system browser opens it, and a popup that never showed a page goes away."""
+        speaker = self if self.shown or self.opener is None else self.opener  # a hidden popup has no toasts
+        if url.scheme() in ("http", "https"):
+            if QDesktopServices.openUrl(url):
+                speaker.message.emit(f"Opened {url.host() or 'the link'} in your browser",
+                                     "session tabs show only the session's own pages", "info")
+            else:
+                speaker.message.emit("No system browser could be started", f"the page wanted {url.host()}",
+                                     "warning")
+        else:
+            log.info("a page of session %s tried to open a %s: link; refused", self.session.id, url.scheme())
+        if not self.shown and self.opener is not None:
+            opener, self.opener = self.opener, None
+            if self in opener.popups:
+                opener.popups.remove(self)
+            QTimer.singleShot(0, self, self.dispose)  # not inside the navigation request that refused it
+
     def _title_changed(self, _title: str) -> None:
-        if self.is_popup:
+        if self.is_popup and self.shown:
             self.popup_opened.emit(self)  # the window updates the tab text
 
     def _download(self, download: QWebEngineDownloadRequest) -> None:

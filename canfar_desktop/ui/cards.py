@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,13 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import CanfarError
-from ..core.kinds import KINDS
+from ..core.kinds import KINDS, is_batch
 from ..core.lifecycle import State
 from ..core.session import Session
 from ..core.settings import Resources
 from . import icons
 from .charts import CardMonitors
-from .host_badge import HostBadge
+from .host_badge import UNREACHABLE_COLOUR, HostBadge, unreachable_reason
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
@@ -77,6 +78,7 @@ class SessionCard(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.session: Session | None = None
         self.pending: PendingLaunch | None = None
+        self.host_unreachable = False
 
         self.kind_icon = QLabel()
         self.kind_icon.setFixedSize(28, 28)
@@ -89,7 +91,7 @@ class SessionCard(QFrame):
         top.setSpacing(8)
         top.addWidget(self.kind_icon)
         top.addWidget(self.title, 1)
-        self.host_badge = HostBadge()  # which host, when several are configured (see host_badge.mark_host)
+        self.host_badge = HostBadge()  # which host, when several are configured (see mark_host)
         top.addWidget(self.host_badge)
         top.addWidget(self.badge)
 
@@ -106,7 +108,7 @@ class SessionCard(QFrame):
         self.image.setFont(small)
         self.meta = ElidedLabel()
         self.meta.setObjectName("cardMeta")
-        self.monitors = CardMonitors()  # live CPU and memory, fed by ui.troubleshooting while on screen
+        self.monitors = CardMonitors()  # live CPU and memory, fed by ui.sparklines while on screen
         self.monitors.setVisible(False)
 
         self.open_button = QPushButton(icons.icon("open", "#ffffff"), "Open")
@@ -136,6 +138,9 @@ class SessionCard(QFrame):
         for button in (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
                        self.delete_button):
             actions.addWidget(button)
+        self._action_tips = {b: b.toolTip() for b in (self.open_button, self.renew_button, self.logs_button,
+                                                      self.events_button, self.troubleshoot_button,
+                                                      self.delete_button)}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 10)
@@ -179,7 +184,8 @@ class SessionCard(QFrame):
         self.progress.setVisible(s.state == State.LAUNCHING)
         self._progress(pending.fraction if pending else None)
         self.open_button.setVisible(True)
-        self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED))
+        self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED) and not is_batch(s.kind))
+        self.open_button.setVisible(not is_batch(s.kind))  # a batch job has no page: its output is in Logs
         self.dismiss_button.setVisible(False)
         self.renew_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED))
         for button in (self.logs_button, self.events_button, self.troubleshoot_button, self.delete_button):
@@ -207,6 +213,43 @@ class SessionCard(QFrame):
                        self.delete_button):
             button.setVisible(False)
         self.setAccessibleName(f"Launch of {p.name}, {'failed' if failed else p.stage}")
+
+    def mark_host(self, host: str, shown: bool, error: CanfarError | None, last_seen: datetime | None = None) -> None:
+        """Show which host runs this card's session, and apply (or lift) the look of a host that does not answer.
+
+        Call it after show_session/show_pending. Every action needs the host's engine (even Delete),
+        so they are disabled with a tooltip that says why, and come back when the host answers.
+        """
+        self.host_badge.show_host(host, shown, error is not None)
+        self.host_unreachable = error is not None
+        if self.property("hostUnreachable") != (error is not None):
+            self.setProperty("hostUnreachable", error is not None)
+            self.style().unpolish(self)
+            self.style().polish(self)
+        for label in (self.title, self.image, self.meta):
+            label.setEnabled(error is None)
+        if error is None or self.session is None:
+            for button, tip in self._action_tips.items():
+                button.setToolTip(tip)
+            self.badge.setToolTip("")
+            return
+        s = self.session
+        why = f"The host “{host}” is unreachable ({error.message}); this comes back when it answers"
+        for button in self._action_tips:
+            button.setEnabled(False)
+            button.setToolTip(why)
+        self.delete_button.setToolTip(f"Deleting needs the engine of “{host}”, which is unreachable now; "
+                                      "the session is not lost")
+        kind = s.kind if s.kind in KINDS else "contributed"
+        self.kind_icon.setPixmap(icons.icon(kind).pixmap(28, 28, QIcon.Mode.Disabled))
+        self.badge.setText("Host unreachable")
+        self.badge.setStyleSheet(f"background: {UNREACHABLE_COLOUR};")
+        self.badge.setAccessibleName("State: host unreachable")
+        self.badge.setToolTip(f"{error.message}" + (f" — {error.hint}" if error.hint else ""))
+        self.reason.setText(unreachable_reason(host, last_seen, s.state.value.lower()))
+        self.reason.setStyleSheet("color: #b7791f;")
+        kind_title = KINDS[s.kind].title if s.kind in KINDS else s.kind
+        self.setAccessibleName(f"{kind_title} session {s.name}, host {host} unreachable")
 
     def _head(self, kind: str, name: str, state: State, reason: str) -> None:
         self.kind_icon.setPixmap(icons.icon(kind if kind in KINDS else "contributed").pixmap(28, 28))

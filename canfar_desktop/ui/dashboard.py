@@ -21,8 +21,9 @@ from ..core.errors import CanfarError
 from ..core.session import Session
 from . import icons
 from .cards import PendingLaunch, SessionCard
-from .host_badge import mark_host
 from .hosts_panel import HostStrip
+from .monitors import Monitors
+from .sparklines import CardSparklines
 
 CARD_MIN_WIDTH = 320
 SPACING = 12
@@ -91,6 +92,7 @@ class Dashboard(QWidget):
         self.unreachable_hosts: dict[str, CanfarError] = {}
         self.last_seen: dict[str, datetime | None] = {}
         self.hosts = HostStrip()
+        self.sparklines: CardSparklines | None = None
 
         header = QHBoxLayout()
         header.setContentsMargins(SPACING + 2, 10, SPACING + 2, 0)
@@ -198,10 +200,10 @@ class Dashboard(QWidget):
             several = len(self.host_names) > 1
             if s is not None:
                 card.show_session(s, p, now)
-                mark_host(card, s.host, several, self.unreachable_hosts.get(s.host), self.last_seen.get(s.host))
+                card.mark_host(s.host, several, self.unreachable_hosts.get(s.host), self.last_seen.get(s.host))
             elif p is not None:
                 card.show_pending(p)
-                mark_host(card, p.host, several, None)
+                card.mark_host(p.host, several, None)
             ordered.append(card)
         self.grid.set_cards(ordered)
         if unreachable and not ordered:
@@ -212,6 +214,15 @@ class Dashboard(QWidget):
             self.stack.setCurrentWidget(self.scroll if ordered else self.empty)
         active = sum(1 for s in sessions if s.active)
         self.count_label.setText(f"{len(sessions)} total · {active} active" if sessions else "")
+        if self.sparklines is not None:
+            self.sparklines.schedule()
+
+    def show_monitors(self, monitors: Monitors) -> CardSparklines:
+        """Live CPU and memory sparklines on the running sessions' cards that are on screen."""
+        sparklines = self.sparklines = CardSparklines(monitors, lambda: self.cards, self)
+        self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: sparklines.schedule())
+        sparklines.schedule()
+        return sparklines
 
     def card_for(self, session_id: str) -> SessionCard | None:
         for card in self.cards.values():

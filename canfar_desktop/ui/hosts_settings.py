@@ -6,7 +6,7 @@ rest. TLS verification has no switch: a remote tcp:// host needs its CA (the cor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError as PydanticError
@@ -26,28 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import CanfarError, ValidationError
-from ..core.host import HostInfo
-from ..core.hosts import is_remote, list_contexts, resolve_url, storage_description
-from ..core.registry import probe_config
+from ..core.hosts import is_remote, list_contexts, needs_tls, resolve_url, storage_description
+from ..core.registry import HostProbe
 from ..core.settings import HostConfig
 from . import icons
-from .tasks import Tasks
+from .tasks import Latest, Runner
 
 SCHEMES = ("unix://", "ssh://", "tcp://", "npipe://")
 OK_COLOUR = "#2f855a"
 FAIL_COLOUR = "#c53030"
-
-
-@dataclass(frozen=True)
-class Probe:
-    rtt_ms: float
-    info: HostInfo
-
-
-def probe_host(cfg: HostConfig) -> Probe:
-    """Worker thread: connect as the app would (same TLS and SSH rules), time a ping, read the capacity."""
-    found = probe_config(cfg)
-    return Probe(found.rtt_ms, found.info)
 
 
 def check_hosts(hosts: list[HostConfig], default: str) -> None:
@@ -64,7 +51,7 @@ def check_hosts(hosts: list[HostConfig], default: str) -> None:
         if h.url and not h.url.startswith(SCHEMES):
             raise ValidationError(f"Host {h.name}: {h.url!r} is not a Docker host URL",
                                   "use ssh://user@host[:port], tcp://host:port (TLS) or unix:///path")
-        if h.url.startswith("tcp://") and is_remote(h) and not h.tls_ca:
+        if needs_tls(h) and not h.tls_ca:
             raise ValidationError(f"Host {h.name} uses tcp:// without a CA certificate",
                                   "TLS verification is always on: choose the CA (and client certificate and key), "
                                   "or use ssh://")
@@ -76,15 +63,16 @@ class HostsEditor(QWidget):
     """A list of hosts beside the selected host's fields; `hosts()` and `default_host` are the result."""
 
     def __init__(self, hosts: list[HostConfig], default_host: str, local_arc: str, user: str,
-                 parent: QWidget | None = None) -> None:
+                 test_host: Callable[[HostConfig], HostProbe], runner: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Docker hosts")
         self._hosts = [h.model_copy() for h in hosts] or [HostConfig()]
         self.default_host = default_host
         self.local_arc = local_arc
         self.user = user
-        self.tasks = Tasks(self, workers=2)
-        self.destroyed.connect(self.tasks.shutdown)
+        self.test_host = test_host  # service.test_host: connects as the app would (same TLS and SSH rules)
+        self._test_job = Latest(runner)
+        self.destroyed.connect(self._test_job.cancel)
         self._loading = False
         self.result_text = ""
 
@@ -341,7 +329,7 @@ class HostsEditor(QWidget):
         self.test_button.setEnabled(False)
         self._show_result(f"Connecting to {h.name} ({resolve_url(h)})…", "")
 
-        def done(p: Probe) -> None:
+        def done(p: HostProbe) -> None:
             self.test_button.setEnabled(True)
             info = p.info
             self._show_result(f"✓ Connected to {h.name} · {p.rtt_ms:.0f} ms round trip · Docker "
@@ -351,7 +339,7 @@ class HostsEditor(QWidget):
             self.test_button.setEnabled(True)
             self._show_failure(err)
 
-        self.tasks.run(probe_host, h, on_done=done, on_error=failed)
+        self._test_job.run(self.test_host, h, on_done=done, on_error=failed)
 
     def _show_failure(self, err: CanfarError) -> None:
         self._show_result(f"✗ {err.message}", FAIL_COLOUR, f"What to do: {err.hint}" if err.hint else "")

@@ -1,14 +1,13 @@
 """The launch dialog: kind, image, name and resources, checked as they are typed.
 
-Nothing is created here: Launch runs the service's own validation on a worker thread and, when it
-passes, hands the request back to the window, which runs the launch and shows its stages on a card.
+Nothing is created here: Launch runs the service's own validation (`prepare_launch`) on a worker
+and, when it passes, hands the request (which carries its host) back to the window, which runs the
+launch and shows its stages on a card.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -33,21 +32,13 @@ from ..core.errors import CanfarError
 from ..core.host import HostInfo, ImageInfo
 from ..core.kinds import KINDS
 from ..core.launch import generate_name
-from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest
+from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest, flexible_ram_cap_gb
 from ..core.service import SessionService
-from ..core.settings import LaunchChoice, Resources, save_settings
+from ..core.settings import Resources
 from ..core.validation import normalize_image, validate_name, validate_resources
 from . import icons
-from .tasks import Tasks
-
-
-def remember_choice(service: SessionService, req: LaunchRequest, host: str) -> None:
-    """Keep a validated launch's image, resources and host as the kind's next default (dialog and tray)."""
-    service.settings.last_choices[req.kind] = LaunchChoice(image=req.image, resources=req.resources, host=host)
-    try:
-        save_settings(service.paths, service.settings)
-    except CanfarError:
-        pass  # remembering choices is a convenience; the launch goes on
+from .launches import remember_choice
+from .tasks import Latest, Runner
 
 
 @dataclass(frozen=True)
@@ -71,16 +62,17 @@ def gather(service: SessionService, host: str) -> HostFacts:
 
 
 class LaunchDialog(QDialog):
-    """Choose what to launch; `request` and `host` are set when the dialog is accepted."""
+    """Choose what to launch; `request` is set when the dialog is accepted."""
 
-    def __init__(self, service: SessionService, tasks: Tasks, parent: QWidget | None = None,
+    def __init__(self, service: SessionService, runner: Runner, parent: QWidget | None = None,
                  kind: str | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.settings = service.settings
-        self.tasks = tasks
+        self._host_job = Latest(runner)  # the chosen host's capacity and images: a later pick cancels an earlier
+        self._check_job = Latest(runner)  # Launch's validation: closing the dialog drops it
+        self.finished.connect(lambda _result: (self._host_job.cancel(), self._check_job.cancel()))
         self.request: LaunchRequest | None = None
-        self.host = service.settings.default_host
         self.facts: HostFacts | None = None
         self._name_edited = False
         self._checking = False
@@ -235,12 +227,7 @@ class LaunchDialog(QDialog):
             self.storage.setText(self.service.storage_description(host))
         except CanfarError:
             self.storage.setText("")
-
-        def current(fn: Callable[[Any], None]) -> Callable[[Any], None]:
-            return lambda result: host == self.host_combo.currentText() and fn(result)  # a later pick wins
-
-        self.tasks.run(gather, self.service, host, on_done=current(self._host_loaded),
-                       on_error=current(self._host_failed))
+        self._host_job.run(gather, self.service, host, on_done=self._host_loaded, on_error=self._host_failed)
 
     def _host_loaded(self, facts: HostFacts) -> None:
         self.facts = facts
@@ -249,7 +236,7 @@ class LaunchDialog(QDialog):
                               f"{facts.info.memory_gb:.1f} GB RAM · {gpu}")
         # the burst ceiling is CANFAR's, capped by what this host has
         cores = min(FLEX_MAX_CORES, facts.info.cpus)
-        ram = min(float(FLEX_MAX_RAM_GB), facts.info.memory_gb)
+        ram = min(float(FLEX_MAX_RAM_GB), flexible_ram_cap_gb(facts.info.memory_gb))
         self.flexible.setText(f"Flexible: 1 core and 4 GB guaranteed, bursts up to {cores} core{'s' * (cores != 1)} "
                               f"and {ram:.0f} GB")
         self._fill_images(keep=True)
@@ -347,14 +334,13 @@ class LaunchDialog(QDialog):
         self.launch_button.setEnabled(False)
         self.launch_button.setText("Checking…")
         host = self.host_combo.currentText()
-        self.tasks.run(self.service.prepare_launch, self.kind, self.image.currentText(), self.name.text(),
-                       self.resources(), host, on_done=self._validated, on_error=self._refused)
+        self._check_job.run(self.service.prepare_launch, self.kind, self.image.currentText(), self.name.text(),
+                            self.resources(), host, on_done=self._validated, on_error=self._refused)
 
     def _validated(self, req: LaunchRequest) -> None:
         self._checking = False
         self.request = req
-        self.host = self.host_combo.currentText()
-        remember_choice(self.service, req, self.host)
+        remember_choice(self.service, req)
         self.accept()
 
     def _refused(self, err: CanfarError) -> None:

@@ -9,16 +9,16 @@ The tray (when there is one) listens to `notice` and shows it as a desktop notif
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.lifecycle import State
 from ..core.notify import Notice, due_notices
-from .messages import Toast
-
-if TYPE_CHECKING:
-    from .window import MainWindow
+from ..core.service import SessionService
+from ..core.session import Session
+from .messages import MessageBar, Toast
+from .store import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,13 @@ class Notifier(QObject):
 
     notice = Signal(object)  # core.notify.Notice
 
-    def __init__(self, window: MainWindow, parent: QObject | None = None) -> None:
-        super().__init__(parent or window)
-        self.window = window
-        self.store = window.store
+    def __init__(self, store: SessionStore, service: SessionService, messages: MessageBar,
+                 renew: Callable[[Session], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.service = service
+        self.messages = messages
+        self.renew_session = renew  # the card's own Renew (service.renew on a worker, then a message)
         self.previous: dict[str, State] = {}
         self.given: set[str] = set()
         self.history: list[Notice] = []
@@ -46,7 +49,7 @@ class Notifier(QObject):
         """Give the notices that are due now; returns them (tests and the tray read them)."""
         if not self.store.loaded:
             return []
-        service = self.window.service
+        service = self.service
         fresh = due_notices(self.previous, self.store.all(), service.clock(), service.settings.warn_before_minutes,
                             self.given)
         for n in fresh:
@@ -60,26 +63,26 @@ class Notifier(QObject):
         key = f"{n.host}/{n.session_id}"
         old = self._toasts.pop(key, None) if n.can_renew else None
         if old is not None:
-            self.window.messages.dismiss(old)  # the 10-minute warning replaces the 1-hour one, expired both
+            self.messages.dismiss(old)  # the 10-minute warning replaces the 1-hour one, expired both
         actions = [("Renew", lambda: self.renew(n))] if n.can_renew else []
         # Expiry notices wait for the person: losing work is what they prevent.
         timeout = 0 if n.can_renew else None
-        toast = self.window.messages.show_message(n.title, n.message, n.level, timeout_ms=timeout, actions=actions)
+        toast = self.messages.show_message(n.title, n.message, n.level, timeout_ms=timeout, actions=actions)
         if n.can_renew:
             self._toasts[key] = toast
 
     def renew(self, n: Notice) -> None:
-        """The notice's Renew button: the same renew as the card's (service.renew on a worker)."""
+        """The notice's Renew button: the same renew as the card's."""
         s = self.store.find(n.session_id, n.host)
         if s is None:
-            self.window.messages.show_message(f"{n.session_id} is gone", "it was deleted meanwhile", "info")
+            self.messages.show_message(f"{n.session_id} is gone", "it was deleted meanwhile", "info")
             return
-        self.window.renew(s)
+        self.renew_session(s)
 
     def _drop_stale_toasts(self) -> None:
         """An expiry toast goes away once its session is renewed past the warnings, or deleted."""
-        limit = max(self.window.service.settings.warn_before_minutes, default=0) * 60
-        now = self.window.service.clock()
+        limit = max(self.service.settings.warn_before_minutes, default=0) * 60
+        now = self.service.clock()
         for key, toast in list(self._toasts.items()):
             host, _, sid = key.partition("/")
             s = self.store.find(sid, host)
@@ -87,4 +90,4 @@ class Notifier(QObject):
             renewed = s is not None and s.state != State.EXPIRED and left is not None and left > limit
             if s is None or renewed:
                 del self._toasts[key]
-                self.window.messages.dismiss(toast)
+                self.messages.dismiss(toast)

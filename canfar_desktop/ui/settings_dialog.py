@@ -23,23 +23,28 @@ from PySide6.QtWidgets import (
 
 from ..core.autostart import is_enabled, set_autostart
 from ..core.errors import CanfarError
-from ..core.settings import AppPaths, Resources, Settings, save_settings
+from ..core.service import SessionService
+from ..core.settings import Resources, Settings, save_settings
 from . import icons
+from .api_settings import ApiController, ApiSection
 from .hosts_settings import HostsEditor, check_hosts
+from .tasks import Runner
 
 
 class SettingsDialog(QDialog):
     """On accept, `result_settings` holds the validated settings that were saved."""
 
-    def __init__(self, settings: Settings, paths: AppPaths, parent: QWidget | None = None) -> None:
+    def __init__(self, service: SessionService, runner: Runner, api: ApiController | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.settings = settings
-        self.paths = paths
+        settings = self.settings = service.settings
+        self.paths = service.paths
         self.result_settings: Settings | None = None
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings")
         self.setMinimumWidth(760)
-        self.hosts = HostsEditor(settings.hosts, settings.default_host, settings.arc_root, settings.user)
+        self.hosts = HostsEditor(settings.hosts, settings.default_host, settings.arc_root, settings.user,
+                                 service.test_host, runner)
         self.arc = QLineEdit(settings.arc_root)
         self.arc.setPlaceholderText(str(settings.arc_folder()))
         self.arc.setAccessibleName("Folder behind /arc")
@@ -115,6 +120,8 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(general, "General")
         self.tabs.addTab(self.hosts, icons.icon("host"), "Docker hosts")
+        self.api_section = ApiSection(settings, self.paths, api)
+        self.tabs.addTab(self.api_section, "CANFAR API")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
@@ -144,6 +151,7 @@ class SettingsDialog(QDialog):
             start_minimized=self.start_minimized.isChecked(),
             start_at_login=self.start_at_login.isChecked(),
         )
+        data.update(self.api_section.values())
         return Settings.model_validate(data)
 
     def save(self) -> None:
@@ -151,7 +159,7 @@ class SettingsDialog(QDialog):
             new = self.build()
             if new.start_at_login != is_enabled():
                 set_autostart(new.start_at_login)  # first, so a failure leaves the saved setting as it was
-            save_settings(self.paths, new)
+            new = save_settings(self.paths, new, base=self.settings)  # only what was edited; keeps the CLI's
         except ValidationError as exc:
             first = exc.errors()[0]
             self._fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
@@ -160,6 +168,7 @@ class SettingsDialog(QDialog):
             self._fail(f"{exc.message}: {exc.hint}")
             return
         self.result_settings = new
+        self.api_section.saved(new)
         self.accept()
 
     def _fail(self, text: str) -> None:

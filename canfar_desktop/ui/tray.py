@@ -2,8 +2,8 @@
 
 The menu is rebuilt from `tray_entries` each time it opens, so it is never stale and a test can
 read the entries and run their actions without a system tray (there is none under bare Xvfb).
-Every action goes through the window's own code: a quick-launch is the launch dialog's launch
-(validate, remember the choice, `MainWindow.launch`), Open/Renew/Delete are the card's.
+Every action goes through the app's own code: a quick-launch is the launch dialog's launch
+(`Launches.start`: validated by the core, the choice remembered), Open/Renew/Delete are the card's.
 
 Without a system tray the window stays the app: closing it quits as usual and nothing is said
 about the missing tray (many desktops simply have none).
@@ -21,15 +21,17 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QSystemTrayIcon
 
+from ..core.errors import CanfarError
 from ..core.kinds import KINDS
 from ..core.lifecycle import State
 from ..core.notify import Notice
-from ..core.plan import LaunchRequest
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import LaunchChoice, Settings
 from . import icons
-from .launch_dialog import remember_choice
+from .launches import Launches
+from .store import SessionStore
+from .tasks import Runner
 from .widgets import duration
 
 if TYPE_CHECKING:
@@ -163,24 +165,17 @@ def fill_menu(menu: QMenu, entries: Sequence[Entry]) -> None:
     menu.setToolTipsVisible(True)
 
 
-def quick_request(service: SessionService, kind: str) -> tuple[LaunchRequest, str]:
-    """Worker thread: the kind's remembered (or default) launch, validated exactly as the dialog does."""
-    settings = service.settings
-    choice = choice_for(settings, kind)
-    host = choice.host if choice.host in service.host_names() else settings.default_host
-    req = service.prepare_launch(kind, choice.image or None, None, choice.resources, host)
-    return req, host
-
-
 # --- the tray -------------------------------------------------------------------------------------
 
 class TrayController(QObject):
     """Owns the tray icon and its menu; the menu exists (and works) even when no tray does."""
 
-    def __init__(self, window: MainWindow, quit_app: Callable[[], None] | None = None,
+    def __init__(self, window: MainWindow, store: SessionStore, service: SessionService, runner: Runner,
+                 launches: Launches, quit_app: Callable[[], None] | None = None,
                  available: bool | None = None) -> None:
         super().__init__(window)
-        self.window = window
+        self.window = window  # what the tray shows, hides and raises, and whose card actions it offers
+        self.store, self.service, self.runner, self.launches = store, service, runner, launches
         self.quit_app = quit_app or QApplication.quit
         self.available = QSystemTrayIcon.isSystemTrayAvailable() if available is None else available
         self.quitting = False
@@ -195,7 +190,7 @@ class TrayController(QObject):
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(self._activated)
             self.icon.messageClicked.connect(window.show_and_raise)
-            window.store.changed.connect(self._update_tooltip)
+            store.changed.connect(self._update_tooltip)
             self._update_tooltip()
             self.icon.show()
             window.quit_action.triggered.disconnect()
@@ -210,7 +205,7 @@ class TrayController(QObject):
     def entries(self) -> list[Entry]:
         w = self.window
         visible = w.isVisible() and not w.isMinimized()
-        return tray_entries(w.store.all(), w.service.settings, self, w.service.clock(), visible,
+        return tray_entries(self.store.all(), self.service.settings, self, self.service.clock(), visible,
                             can_hide=self.available)
 
     def rebuild(self) -> None:
@@ -229,7 +224,7 @@ class TrayController(QObject):
 
     def _update_tooltip(self) -> None:
         if self.icon is not None:
-            active = self.window.store.active_count()
+            active = self.store.active_count()
             self.icon.setToolTip(f"CANFAR Desktop — {active} active session{'s' if active != 1 else ''}")
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
@@ -239,17 +234,15 @@ class TrayController(QObject):
     # --- actions (TrayActions) ------------------------------------------------------------------
 
     def quick_launch(self, kind: str) -> None:
-        w = self.window
+        """The kind's remembered (or default) launch, checked by the core exactly as the dialog's."""
+        settings = self.service.settings
+        choice = choice_for(settings, kind)
+        host = choice.host if choice.host in self.service.host_names() else settings.default_host
+        self.launches.start(kind, choice.image or None, None, choice.resources, host, remember=True,
+                            on_error=self._failed)
 
-        def go(result: tuple[LaunchRequest, str]) -> None:
-            req, host = result
-            remember_choice(w.service, req, host)
-            w.launch(req, host)
-
-        w.tasks.run(quick_request, w.service, kind, on_done=go, on_error=self._failed)
-
-    def _failed(self, err: object) -> None:
-        self.window.report(err)  # type: ignore[arg-type]
+    def _failed(self, err: CanfarError) -> None:
+        self.window.report(err)
         self.window.show_and_raise()  # a launch that cannot start must not fail unseen
 
     def new_session(self) -> None:
@@ -282,10 +275,10 @@ class TrayController(QObject):
         self.quit_app()
 
     def quit_and_delete(self) -> None:
-        mine = [s for s in self.window.store.all() if s.active]
+        mine = [s for s in self.store.all() if s.active]
         if not mine or not self._confirm_delete_all(mine):
             return
-        service = self.window.service
+        service = self.service
 
         def delete_all() -> None:
             for s in mine:
@@ -294,7 +287,7 @@ class TrayController(QObject):
         if self.icon is not None:
             self.icon.showMessage("Deleting sessions", f"deleting {len(mine)} session(s), then quitting",
                                   QSystemTrayIcon.MessageIcon.Information, 4000)
-        self.window.tasks.run(delete_all, on_done=lambda _r: self.quit(), on_error=self._failed)
+        self.runner.run(delete_all, on_done=lambda _r: self.quit(), on_error=self._failed)
 
     def _confirm_delete_all(self, sessions: list[Session]) -> bool:
         box = QMessageBox(self.window if self.window.isVisible() else None)
@@ -323,7 +316,7 @@ class TrayController(QObject):
 
     def hides_on_close(self) -> bool:
         return bool(self.available and self.icon is not None and self.icon.isVisible()
-                    and self.window.service.settings.close_to_tray and not self.quitting)
+                    and self.service.settings.close_to_tray and not self.quitting)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         if watched is self.window and event.type() == QEvent.Type.Close:

@@ -19,26 +19,28 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.errors import CanfarError
-from ..core.kinds import KINDS
 from ..core.lifecycle import State
 from ..core.plan import LaunchRequest
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import AppPaths, Settings
 from . import icons, theme
+from .api_settings import ApiController
 from .cards import PendingLaunch, SessionCard
 from .dashboard import Dashboard
 from .dialogs import TextDialog, confirm_delete, format_events
+from .launches import Launches
 from .messages import EngineBanner, MessageBar
+from .profiles import discard_profile
 from .store import SessionStore
-from .tasks import Tasks
+from .tabs import SessionTabs
+from .tasks import Runner
 
 if TYPE_CHECKING:
     from .browser import SessionTab
@@ -49,23 +51,18 @@ DASHBOARD_WITH_TABS = 380
 
 
 class MainWindow(QMainWindow):
-    """Composed by `app.build_window`; public hooks: open_session, show_and_raise, add_dock."""
+    """Composed by `app.build_app`; public hooks: open_session, launch, show_and_raise, renew, delete, report."""
 
-    _launch_update = Signal(str, str, object, str)  # pending key, stage, fraction, session id
-    tab_opened = Signal(object)  # SessionTab, once its page started loading
-    troubleshoot_requested = Signal(object)  # Session: a card's Troubleshoot button (ui.troubleshooting listens)
+    troubleshoot_requested = Signal(object)  # Session: a card's Troubleshoot button (the composition root wires it)
 
-    def __init__(self, service: SessionService, paths: AppPaths, tasks: Tasks, store: SessionStore) -> None:
+    def __init__(self, service: SessionService, paths: AppPaths, runner: Runner, store: SessionStore,
+                 api: ApiController | None = None) -> None:
         super().__init__()
         self.service = service
+        self.api = api  # the background CANFAR API, whose state the settings dialog shows
         self.paths = paths
-        self.tasks = tasks
+        self.runner = runner
         self.store = store
-        self.pending: dict[str, PendingLaunch] = {}
-        self.session_tabs: dict[tuple[str, str], SessionTab] = {}
-        self._seen: set[tuple[str, str]] = set()
-        self._launches = 0
-        self.dialogs: list[QWidget] = []
         self.setWindowTitle("CANFAR Desktop")
         self.setWindowIcon(icons.icon("app"))
         self.resize(1280, 820)
@@ -77,13 +74,11 @@ class MainWindow(QMainWindow):
         self.dashboard.new_session_requested.connect(self.new_session)
         self.dashboard.card_factory = self._make_card
         self.dashboard.hosts.retry_requested.connect(self.retry_engine)
-        self.tabs = QTabWidget()
-        self.tabs.setTabsClosable(True)
-        self.tabs.setMovable(True)
-        self.tabs.setDocumentMode(True)
-        self.tabs.setAccessibleName("Session tabs")
-        self.tabs.tabCloseRequested.connect(self.close_tab)
-        self.tabs.setVisible(False)
+        self.session_area = SessionTabs(service, runner, store, paths, self.messages, self.renew, self)
+        self.session_area.shown.connect(self._tabs_shown)
+        self.tabs = self.session_area.widget
+        self.launches = Launches(service, runner, store, self.messages, self.open_session, self)
+        self.launches.changed.connect(self._sessions_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.dashboard)
         self.splitter.addWidget(self.tabs)
@@ -101,7 +96,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        # Hook for the troubleshooting panel (issue 4): an empty, hidden dock until a widget is added.
+        # The troubleshooting panel's place: an empty, hidden dock until the composition root fills it.
         self.troubleshooting_dock = QDockWidget("Troubleshooting", self)
         self.troubleshooting_dock.setObjectName("troubleshooting")
         self.troubleshooting_dock.setAccessibleName("Troubleshooting")
@@ -117,7 +112,6 @@ class MainWindow(QMainWindow):
         store.engine_unreachable.connect(self._engine_down)
         store.engine_recovered.connect(self._engine_up)
         store.diagnosis_ready.connect(lambda h, checks: h == self.banner.host and self.banner.show_findings(checks))
-        self._launch_update.connect(self._on_launch_update)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
@@ -187,9 +181,9 @@ class MainWindow(QMainWindow):
         self.shortcuts = [
             shortcut("Ctrl+N", lambda: self.new_session()),
             shortcut("Ctrl+W", self.close_current_tab),
-            shortcut("Ctrl+Tab", lambda: self.switch_tab(+1)),
-            shortcut("Ctrl+Shift+Tab", lambda: self.switch_tab(-1)),
-            shortcut("Ctrl+Backtab", lambda: self.switch_tab(-1)),
+            shortcut("Ctrl+Tab", lambda: self.session_area.switch(+1)),
+            shortcut("Ctrl+Shift+Tab", lambda: self.session_area.switch(-1)),
+            shortcut("Ctrl+Backtab", lambda: self.session_area.switch(-1)),
             shortcut("F5", self.refresh),
         ]
 
@@ -200,7 +194,7 @@ class MainWindow(QMainWindow):
         card.delete_requested.connect(self.delete)
         card.logs_requested.connect(self.show_logs)
         card.events_requested.connect(self.show_events)
-        card.dismiss_requested.connect(self._dismiss)
+        card.dismiss_requested.connect(self.launches.dismiss)
         card.troubleshoot_requested.connect(self.troubleshoot_requested)
         return card
 
@@ -214,115 +208,27 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def add_dock(self, widget: QWidget, title: str = "Troubleshooting") -> QDockWidget:
-        """Put a panel (the troubleshooting panel) into the reserved dock and show it."""
-        self.troubleshooting_dock.setWindowTitle(title)
-        self.troubleshooting_dock.setWidget(widget)
-        self.troubleshooting_dock.show()
-        return self.troubleshooting_dock
-
     def open_session(self, session_id: str, host: str | None = None) -> None:
         """Open (or focus) a session's tab; it must be Running or Suspended."""
-        key = (host or self.service.settings.default_host, session_id)
-        tab = self.session_tabs.get(key)
-        if tab is not None:
-            self._focus_tab(tab)
-            if tab.stopped:
-                tab.update_session(self.store.find(session_id, host))
-            return
+        self.session_area.open_session(session_id, host)
 
-        def prepare() -> tuple[Session, str]:
-            s = self.service.get(session_id, host)
-            url = self.service.open_url(s)
-            self.service.mark_opened(s)
-            return s, url
+    def launch(self, req: LaunchRequest) -> PendingLaunch:
+        """Run a validated launch; its card shows the stages, then the tab opens by itself."""
+        return self.launches.launch(req)
 
-        self.tasks.run(prepare, on_done=lambda r: self._add_session_tab(*r), on_error=self.report)
+    @property
+    def session_tabs(self) -> dict[tuple[str, str], SessionTab]:
+        return self.session_area.session_tabs
 
     # --- tabs ---------------------------------------------------------------------------------
 
-    def _add_session_tab(self, s: Session, url: str) -> None:
-        key = (s.host, s.id)
-        if key in self.session_tabs:
-            self._focus_tab(self.session_tabs[key])
-            return
-        from .browser import SessionTab, make_profile  # QtWebEngine loads here, on the first tab
-
-        tab = SessionTab(s, url, make_profile(self.paths.profiles_dir, s.id))
-        self._wire_tab(tab)
-        self.session_tabs[key] = tab
-        self.tabs.addTab(tab, icons.icon(s.kind if s.kind in KINDS else "contributed"), s.name)
-        self.tabs.setTabToolTip(self.tabs.indexOf(tab), f"{s.name} ({s.kind}, {s.id})")
-        tab.load()
-        self._focus_tab(tab)
-        self.tab_opened.emit(tab)
-        QTimer.singleShot(1500, self.store.refresh)
-
-    def _wire_tab(self, tab: SessionTab) -> None:
-        tab.close_requested.connect(lambda t: self.close_tab(self.tabs.indexOf(t)))
-        tab.renew_requested.connect(self.renew)
-        tab.popup_opened.connect(self._popup)
-        tab.message.connect(lambda text, hint, level: self.messages.show_message(text, hint, level))
-
-    def _popup(self, tab: SessionTab) -> None:
-        index = self.tabs.indexOf(tab)
-        if index < 0:
-            self._wire_tab(tab)
-            self.tabs.addTab(tab, icons.icon("external"), "window")
-            self._focus_tab(tab)
-        else:
-            self.tabs.setTabText(index, tab.title())
-
-    def _focus_tab(self, tab: QWidget) -> None:
-        self._show_tabs(True)
-        self.tabs.setCurrentWidget(tab)
-
-    def _show_tabs(self, visible: bool) -> None:
-        if visible == self.tabs.isVisible():
-            return
-        self.tabs.setVisible(visible)
+    def _tabs_shown(self, visible: bool) -> None:
         if visible:
             total = max(self.splitter.width(), 800)
             self.splitter.setSizes([DASHBOARD_WITH_TABS, total - DASHBOARD_WITH_TABS])
 
-    def current_tab(self) -> SessionTab | None:
-        widget = self.tabs.currentWidget()
-        return widget if widget is not None and hasattr(widget, "dispose") else None  # type: ignore[return-value]
-
     def close_current_tab(self) -> None:
-        if self.tabs.isVisible() and self.tabs.count():
-            self.close_tab(self.tabs.currentIndex())
-
-    def close_tab(self, index: int) -> None:
-        """Close a tab; the session keeps running (it shows Suspended once no viewer is connected)."""
-        tab = self.tabs.widget(index)
-        if tab is None:
-            return
-        self.tabs.removeTab(index)
-        for key, t in list(self.session_tabs.items()):
-            if t is tab:
-                del self.session_tabs[key]
-                for popup in t.popups:
-                    i = self.tabs.indexOf(popup)
-                    if i >= 0:
-                        self.tabs.removeTab(i)
-        for t in self.session_tabs.values():
-            if tab in t.popups:
-                t.popups.remove(tab)  # type: ignore[arg-type]
-        dispose = getattr(tab, "dispose", None)
-        if callable(dispose):
-            dispose()
-        else:  # a plain page (the self-test's) has nothing of a session to release
-            tab.deleteLater()
-        if self.tabs.count() == 0:
-            self._show_tabs(False)
-        for delay in (700, 2000):
-            QTimer.singleShot(delay, self.store.refresh)
-
-    def switch_tab(self, step: int) -> None:
-        count = self.tabs.count()
-        if count and self.tabs.isVisible():
-            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+        self.session_area.close_current()
 
     def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
         """Step the shortcuts aside while a remote desktop has the keyboard (see the module notes)."""
@@ -343,18 +249,8 @@ class MainWindow(QMainWindow):
         unreachable = bool(self.store.unreachable) and len(self.store.unreachable) == len(self.service.host_names())
         seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
         self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen)
-        self.dashboard.show_sessions(sessions, list(self.pending.values()), self.store.loaded, unreachable)
-        for key, tab in self.session_tabs.items():
-            if key[0] in self.store.unreachable:
-                continue
-            s = self.store.find(key[1], key[0])
-            if s is not None:
-                self._seen.add(key)
-            elif key not in self._seen:
-                continue  # opened before the store listed it
-            tab.update_session(s)
-            for popup in tab.popups:
-                popup.update_session(s)
+        self.dashboard.show_sessions(sessions, list(self.launches.pending.values()), self.store.loaded, unreachable)
+        self.session_area.sessions_changed()
         self._update_counts()
 
     def _update_counts(self) -> None:
@@ -409,60 +305,11 @@ class MainWindow(QMainWindow):
         """Open the launch dialog (non-modal); returns it so tests and the tray can drive it."""
         from .launch_dialog import LaunchDialog
 
-        dialog = LaunchDialog(self.service, self.tasks, self, kind=kind)
+        dialog = LaunchDialog(self.service, self.runner, self, kind=kind)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: dialog.request and self.launch(dialog.request, dialog.host))
+        dialog.accepted.connect(lambda: dialog.request and self.launch(dialog.request))
         dialog.open()
         return dialog
-
-    def launch(self, req: LaunchRequest, host: str) -> PendingLaunch:
-        """Run a launch on a worker; its card shows the stages, then the tab opens by itself."""
-        self._launches += 1
-        p = PendingLaunch(key=f"pending/{self._launches}", kind=req.kind, name=req.name, image=req.image,
-                          resources=req.resources, host=host)
-        self.pending[p.key] = p
-        self._sessions_changed()
-
-        def progress(stage: str, fraction: float | None) -> None:
-            self._launch_update.emit(p.key, stage, fraction, "")
-
-        def work() -> Session:
-            s = self.service.launch(req, progress)
-            self._launch_update.emit(p.key, "waiting for the app", None, s.id)
-            return self.service.wait_ready(s, timeout=300, progress=progress)
-
-        self.tasks.run(work, on_done=lambda s: self._launched(p, s), on_error=lambda e: self._launch_failed(p, e))
-        return p
-
-    def _on_launch_update(self, key: str, stage: str, fraction: float | None, session_id: str) -> None:
-        p = self.pending.get(key)
-        if p is None:
-            return
-        p.stage, p.fraction = stage, fraction
-        if session_id:
-            p.session_id = session_id
-            self.store.refresh()
-        self._sessions_changed()
-
-    def _launched(self, p: PendingLaunch, s: Session) -> None:
-        self.pending.pop(p.key, None)
-        self.store.refresh()
-        self._sessions_changed()
-        self.messages.show_message(f"{s.name} is ready", f"{KINDS[s.kind].title} session {s.id}", "info")
-        self.open_session(s.id, s.host)
-
-    def _launch_failed(self, p: PendingLaunch, err: CanfarError) -> None:
-        p.error = err
-        if p.session_id:
-            self.pending.pop(p.key, None)  # the session's own card shows Failed with its reason
-        self.store.refresh()
-        self._sessions_changed()
-        self.report(err)
-
-    def _dismiss(self, p: PendingLaunch | None) -> None:
-        if p is not None:
-            self.pending.pop(p.key, None)
-            self._sessions_changed()
 
     def renew(self, s: Session | None) -> None:
         if s is None:
@@ -473,40 +320,41 @@ class MainWindow(QMainWindow):
             self.messages.show_message(f"{new.name} renewed", f"it now runs until {expiry}", "info")
             self.store.refresh()
 
-        self.tasks.run(self.service.renew, s.id, s.host, on_done=done, on_error=self.report)
+        self.runner.run(self.service.renew, s.id, s.host, on_done=done, on_error=self.report)
 
     def delete(self, s: Session | None) -> None:
         if s is None or not confirm_delete(self, s):
             return
         key = (s.host, s.id)
         if key in self.session_tabs:
-            self.close_tab(self.tabs.indexOf(self.session_tabs[key]))
+            self.session_area.close_tab(self.tabs.indexOf(self.session_tabs[key]))
         card = self.dashboard.card_for(s.id)
         if card is not None:
             card.show_session(s.with_state(State.TERMINATING, "deleting"))
 
         def done(_r: object) -> None:
+            discard_profile(self.paths.profiles_dir, s.id)  # its login cookie goes with it
             self.messages.show_message(f"{s.name} deleted", "its /arc files are kept", "info")
             self.store.refresh()
 
-        self.tasks.run(self.service.delete, s, on_done=done, on_error=self.report)
+        self.runner.run(self.service.delete, s, on_done=done, on_error=self.report)
 
     def show_logs(self, s: Session | None) -> None:
         if s is None:
             return
         dialog = self._text_dialog(f"Logs of {s.name}", f"The last 200 lines of {s.name} ({s.id}); secrets are "
                                    "hidden.")
-        self.tasks.run(self.service.tail_logs, s, 200,
-                       on_done=lambda lines: dialog.set_lines(lines, "(no output yet)"),
-                       on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+        self.runner.run(self.service.tail_logs, s, 200,
+                        on_done=lambda lines: dialog.set_lines(lines, "(no output yet)"),
+                        on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
 
     def show_events(self, s: Session | None) -> None:
         if s is None:
             return
         dialog = self._text_dialog(f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).")
-        self.tasks.run(self.service.events_of, s,
-                       on_done=lambda events: dialog.set_lines(format_events(events), "(no events recorded)"),
-                       on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+        self.runner.run(self.service.events_of, s,
+                        on_done=lambda events: dialog.set_lines(format_events(events), "(no events recorded)"),
+                        on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
 
     def _text_dialog(self, title: str, heading: str) -> TextDialog:
         dialog = TextDialog(title, self)
@@ -518,7 +366,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> Any:
         from .settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.service.settings, self.paths, self)
+        dialog = SettingsDialog(self.service, self.runner, self.api, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: dialog.result_settings and self.apply_settings(dialog.result_settings))
         dialog.open()
@@ -538,6 +386,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self.store.stop()
-        while self.tabs.count():
-            self.close_tab(0)
+        self.session_area.close_all()
         super().closeEvent(event)

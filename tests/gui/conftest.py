@@ -1,7 +1,12 @@
-"""GUI fixtures: the real QApplication (set up as the app does), windows built by the app's own code."""
+"""GUI fixtures: the real QApplication (set up as the app does), windows built by the app's own code.
+
+The app's qasync loop is installed for the whole session and marked running, as it is while the
+app runs: asyncio tasks (the app's background work) progress whenever qtbot lets Qt process events.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,26 +31,60 @@ def qapp() -> Any:
     return prepare_qt()
 
 
-@pytest.fixture
-def make_window(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -> Iterator[Callable[..., Any]]:
-    """A main window composed by app.build_window around a test service (own user, cleaned up)."""
-    from canfar_desktop.ui.app import build_window
+@pytest.fixture(scope="session")
+def app_event_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """The app's event loop (qasync over the QApplication), made once for the session."""
+    from canfar_desktop.ui.app import install_event_loop
 
-    windows: list[Any] = []
+    loop = install_event_loop(qapp, running=True)
+    asyncio._set_running_loop(None)  # running only while a GUI test runs (qt_drives_asyncio)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qapp.processEvents()  # the cancelled tasks end
+    loop.stop()
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def qt_drives_asyncio(app_event_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While a GUI test runs, the app's loop is the current and running loop, as in the app, so
+    asyncio tasks progress whenever qtbot lets Qt process events. Tests outside tests/gui see none."""
+    asyncio.set_event_loop(app_event_loop)
+    asyncio._set_running_loop(app_event_loop)
+    yield
+    asyncio._set_running_loop(None)
+
+
+@pytest.fixture
+def make_app(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -> Iterator[Callable[..., Any]]:
+    """The app composed by app.build_app around a test service (own user, cleaned up); returns its parts."""
+    from canfar_desktop.ui.app import build_app
+
+    made: list[Any] = []
 
     def factory(**settings: Any) -> Any:
         service = make_service(**settings)
-        window = build_window(service, paths)
+        parts = build_app(service, paths)
+        window = parts.window
         qtbot.addWidget(window)
         window.resize(1400, 880)
         window.show()
         qtbot.waitExposed(window)
-        windows.append(window)
-        return window
+        made.append(parts)
+        return parts
 
     yield factory
-    for window in windows:
-        window.close()
+    for parts in made:
+        parts.window.close()
+        parts.runner.shutdown()  # nothing of this test's work lands in the next one
+
+
+@pytest.fixture
+def make_window(make_app: Callable[..., Any]) -> Callable[..., Any]:
+    """A main window composed by app.build_app (the parts beside it: use make_app)."""
+    return lambda **settings: make_app(**settings).window
 
 
 def screenshot(widget: Any, name: str, qtbot: Any = None, settle_ms: int = 0) -> Path:
@@ -111,14 +150,18 @@ def wait_js_true(qtbot: Any, tab: Any, script: str, timeout: int) -> None:
         raise AssertionError(f"page condition not met: {script}; the page shows: {state}") from None
 
 
-def press_in_modal(qtbot: Any, caption: str) -> dict[str, Any]:
+def press_in_modal(qtbot: Any, caption: str, within_s: float = 15.0) -> dict[str, Any]:
     """Answer the next modal message box by pressing its `caption` button, as a person would.
 
-    Returns what was seen: whether the button was pressed and the box's text."""
+    Returns what was seen: whether the button was pressed and the box's text. It gives up after
+    `within_s` seconds (seen["expired"]), so it never presses a button of a later, unrelated box."""
+    import time
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    seen: dict[str, Any] = {"clicked": False, "text": ""}
+    seen: dict[str, Any] = {"clicked": False, "text": "", "expired": False}
+    deadline = time.monotonic() + within_s
 
     def press() -> None:
         box = QApplication.activeModalWidget()
@@ -129,6 +172,9 @@ def press_in_modal(qtbot: Any, caption: str) -> dict[str, Any]:
                     seen["clicked"] = True
                     button.click()
                     return
+        if time.monotonic() > deadline:
+            seen["expired"] = True
+            return
         QTimer.singleShot(100, press)
 
     QTimer.singleShot(100, press)

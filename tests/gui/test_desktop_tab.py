@@ -19,7 +19,7 @@ def test_desktop_session_shows_connected_novnc(make_window: Any, qtbot: Any, ses
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     req = window.service.prepare_launch("desktop", session_images["desktop"], "gui-desktop")
-    window.launch(req, "local")
+    window.launch(req)
     qtbot.waitUntil(lambda: state_of(window, "gui-desktop") == State.RUNNING, timeout=120000)
     qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
     tab = next(iter(window.session_tabs.values()))

@@ -64,14 +64,14 @@ def test_settings_dialog_validates_and_saves(make_window: Any, qtbot: Any, paths
 
 
 def test_corrupt_settings_file_is_reported_not_fatal(make_window: Any, qtbot: Any, paths: Any) -> None:
-    from canfar_desktop.ui.app import build_window
+    from canfar_desktop.ui.app import build_app
 
     paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
     paths.settings_file.write_text("{ not json")
     _settings, warning = load_settings(paths)
     assert warning
     window = make_window()
-    other = build_window(window.service, paths, warning, start=False)
+    other = build_app(window.service, paths, warning, start=False).window
     qtbot.addWidget(other)
     texts = [t.text for t in other.messages.toasts]
     assert any("Settings were reset" in t for t in texts)

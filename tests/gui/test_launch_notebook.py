@@ -77,6 +77,7 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
     assert seen["clicked"]
     assert "/arc" in seen["text"] and "/scratch" in seen["text"], "the box says what is kept and what goes"
     client = docker.from_env()
-    qtbot.waitUntil(lambda: not client.containers.list(all=True, filters={"id": session.container_id}), timeout=30000)
+    qtbot.waitUntil(lambda: not client.containers.list(all=True, sparse=True, filters={"id": session.container_id}),
+                    timeout=30000)
     qtbot.waitUntil(lambda: card_named(window, "gui-notebook") is None, timeout=15000)
     assert not window.session_tabs

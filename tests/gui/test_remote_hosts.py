@@ -34,7 +34,7 @@ def wait_state(qtbot: Any, window: Any, name: str, state: State, timeout: int) -
     if state_of(window, name) != state:
         card = card_named(window, name)
         shown = (card.badge.text(), card.reason.full_text()) if card is not None else "no card"
-        raise AssertionError(f"{name} is not {state.value}: {shown}; forwards: {window.service.tunnels.forwards()}; "
+        raise AssertionError(f"{name} is not {state.value}: {shown}; forwards: {window.service.registry.forwards.forwards()}; "
                              f"messages: {[(t.text, t.hint) for t in window.messages.toasts]}")
 
 
@@ -81,7 +81,7 @@ def test_ssh_host_in_the_dashboard_down_and_back(remote_home: Path, ssh_server: 
         # The tab opens by itself and loads JupyterLab from this machine's loopback, through the SSH forward.
         qtbot.waitUntil(lambda: ("ssh", card.session.id) in window.session_tabs, timeout=30000)
         tab = window.session_tabs[("ssh", card.session.id)]
-        forwards = [f for f in service.tunnels.forwards() if f.host == "ssh" and f.container_id ==
+        forwards = [f for f in service.registry.forwards.forwards() if f.host == "ssh" and f.container_id ==
                     card.session.container_id]
         assert len(forwards) == 1 and forwards[0].via == "ssh"
         url = urlsplit(tab.session_url)
@@ -175,4 +175,4 @@ def test_ssh_host_in_the_dashboard_down_and_back(remote_home: Path, ssh_server: 
     assert all(not key.startswith("lab/") for key in window.dashboard.cards)
     assert service.host_names() == ["local", "ssh"]
     service.close()
-    assert service.tunnels.forwards() == []
+    assert service.registry.forwards.forwards() == []

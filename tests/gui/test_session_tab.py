@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import docker
@@ -13,7 +14,7 @@ from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.plan import LaunchRequest
 from canfar_desktop.core.settings import Resources
 
-from .conftest import card_named, screenshot, state_of
+from .conftest import card_named, js_value, screenshot, state_of, wait_js_true
 
 
 def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
@@ -21,10 +22,16 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     req = window.service.prepare_launch("contributed", session_images["contributed"], "web-app")
-    window.launch(req, "local")
+    window.launch(req)
     qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=60000)
     tab = next(iter(window.session_tabs.values()))
     qtbot.waitUntil(lambda: tab.page.url().toString().startswith("http://127.0.0.1:"), timeout=10000)
+    # The page itself, not only its address: the web app lists the session's /arc/home.
+    wait_js_true(qtbot, tab, "document.title === 'Arc browser' && document.body.innerText.includes('/arc/home')",
+                 timeout=30000)
+    listed = json.loads(js_value(qtbot, tab, "JSON.stringify(Array.from(document.querySelectorAll('h2 + ul')[0]"
+                                             ".querySelectorAll('li')).map(li => li.textContent))"))
+    assert listed == [window.service.settings.user], f"/arc/home in the page lists {listed}"
 
     # Zoom and copy URL (with its warning).
     tab.zoom_in()
@@ -52,9 +59,11 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
     qtbot.waitUntil(lambda: tab.stopped, timeout=15000)
     assert tab.stack.currentWidget() is tab.stopped_panel
     assert "has stopped" in tab.stopped_panel.title.text()
-    assert tab.stopped_panel.reason.text()
     assert not tab.stopped_panel.renew_button.isVisible()
-    assert state_of(window, "web-app") in (State.FAILED, State.TERMINATED)
+    qtbot.waitUntil(lambda: state_of(window, "web-app") == State.FAILED, timeout=15000)
+    card = card_named(window, "web-app")
+    assert card.reason.full_text() == "killed (SIGKILL, exit code 137)", "Failed, with the signal that ended it"
+    assert "SIGKILL" in tab.stopped_panel.reason.text(), tab.stopped_panel.reason.text()
     screenshot(window, "session-stopped.png")
 
     # Ctrl+W closes the tab; the card stays.
@@ -68,7 +77,7 @@ def test_failed_launch_shows_reason_on_its_card(make_window: Any, qtbot: Any) ->
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     req = LaunchRequest(kind="contributed", image="canfar-desktop/does-not-exist:latest", name="no-image",
                         resources=Resources(), env={})
-    pending = window.launch(req, "local")
+    pending = window.launch(req)
     qtbot.waitUntil(lambda: pending.error is not None, timeout=60000)
     card = card_named(window, "no-image")
     assert card is not None and card.state == State.FAILED

@@ -52,13 +52,14 @@ def notice_toast(window: Any, words: str) -> Any:
     return next((t for t in window.messages.toasts if words in t.text and t.isVisible()), None)
 
 
-def test_tray_menu_entries_and_actions_on_real_sessions(make_window: Any, qtbot: Any, paths: Any,
+def test_tray_menu_entries_and_actions_on_real_sessions(make_app: Any, qtbot: Any, paths: Any,
                                                         session_images: dict[str, str]) -> None:
     from canfar_desktop.ui.app import attach_tray
 
-    window = make_window(session_lifetime_hours=1)
+    parts = make_app(session_lifetime_hours=1)
+    window = parts.window
     quits: list[bool] = []
-    tray = attach_tray(window, quit_app=lambda: quits.append(True))
+    tray = attach_tray(parts, quit_app=lambda: quits.append(True))
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     tray.rebuild()
     keys = [e.key for e in tray.entries()]
@@ -111,7 +112,7 @@ def test_tray_menu_entries_and_actions_on_real_sessions(make_window: Any, qtbot:
     tray.action(f"session/local/{second.id}/delete").trigger()
     assert seen["clicked"] and "tray-two" in seen["text"]
     client = docker.from_env()
-    qtbot.waitUntil(lambda: not client.containers.list(all=True, filters={"id": second.container_id}), timeout=30000)
+    qtbot.waitUntil(lambda: not client.containers.list(all=True, sparse=True, filters={"id": second.container_id}), timeout=30000)
     qtbot.waitUntil(lambda: window.store.find(second.id) is None, timeout=15000)
     tray.rebuild()
     assert tray.action(f"session/local/{second.id}") is None
@@ -140,18 +141,19 @@ def test_tray_menu_entries_and_actions_on_real_sessions(make_window: Any, qtbot:
     assert seen["clicked"] and "Delete 2 sessions and quit?" in seen["text"] and "/arc" in seen["text"]
     qtbot.waitUntil(lambda: len(quits) == 2, timeout=30000)
     for s in (first, quick):
-        assert not client.containers.list(all=True, filters={"id": s.container_id})
+        assert not client.containers.list(all=True, sparse=True, filters={"id": s.container_id})
 
 
-def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, paths: Any,
+def test_expiry_notices_with_renew_and_expired(make_app: Any, qtbot: Any, paths: Any,
                                                session_images: dict[str, str]) -> None:
     # A 30-second lifetime: the session is within the 10-minute warning from the start, then expires.
-    window = make_window(session_lifetime_hours=30 / 3600, warn_before_minutes=[60, 10])
+    parts = make_app(session_lifetime_hours=30 / 3600, warn_before_minutes=[60, 10])
+    window = parts.window
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     s = launch(window, session_images["contributed"], "short-lived")
     qtbot.waitUntil(lambda: notice_toast(window, "short-lived expires in") is not None, timeout=30000)
     toast = notice_toast(window, "short-lived expires in")
-    keys = [n.key for n in window.notifier.history if n.session_id == s.id]
+    keys = [n.key for n in parts.notifier.history if n.session_id == s.id]
     assert f"local/{s.id}/expiring-10" in keys and f"local/{s.id}/expiring-60" not in keys  # the nearest only
     assert toast.level == "warning" and [b.text() for b in toast.buttons] == ["Renew"]
     assert "stops in" in toast.hint and "renew" in toast.hint
@@ -164,6 +166,8 @@ def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, pat
 
     # Renew from the notice: the expiry moves; the notice goes away and does not come back at once.
     old = window.store.find(s.id).expiry
+    # expiries are whole seconds: a renewal within the launch's own second would not move it
+    qtbot.waitUntil(lambda: window.service.clock().replace(microsecond=0) > s.created, timeout=5000)
     qtbot.mouseClick(toast.buttons[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store.find(s.id).expiry > old, timeout=20000)
     assert notice_toast(window, "short-lived expires in") is None
@@ -184,13 +188,14 @@ def test_expiry_notices_with_renew_and_expired(make_window: Any, qtbot: Any, pat
     assert window.store.find(s.id).time_left(window.service.clock()) > 3600
 
 
-def test_second_start_and_open_hand_over_to_the_running_app(make_window: Any, qtbot: Any, paths: Any,
+def test_second_start_and_open_hand_over_to_the_running_app(make_app: Any, qtbot: Any, paths: Any,
                                                             session_images: dict[str, str]) -> None:
     from canfar_desktop.ui.app import attach_tray, handle_message
     from canfar_desktop.ui.single_instance import InstanceServer
 
-    window = make_window()
-    attach_tray(window, quit_app=lambda: None)
+    parts = make_app()
+    window = parts.window
+    attach_tray(parts, quit_app=lambda: None)
     server = InstanceServer(paths, lambda m: handle_message(window, m), window)
     assert server.listen()
     s = launch(window, session_images["contributed"], "hand-over")
@@ -238,15 +243,16 @@ def test_start_at_login_written_and_removed_from_settings(make_window: Any, qtbo
     assert not load_settings(paths)[0].start_at_login
 
 
-def test_without_a_tray_the_window_stays_and_closing_quits(make_window: Any, qtbot: Any) -> None:
+def test_without_a_tray_the_window_stays_and_closing_quits(make_app: Any, qtbot: Any) -> None:
     from PySide6.QtWidgets import QSystemTrayIcon
 
     from canfar_desktop.ui.app import attach_tray
 
     assert not QSystemTrayIcon.isSystemTrayAvailable()  # bare Xvfb: the case this test is about
-    window = make_window()
+    parts = make_app()
+    window = parts.window
     quits: list[bool] = []
-    tray = attach_tray(window, quit_app=lambda: quits.append(True))
+    tray = attach_tray(parts, quit_app=lambda: quits.append(True))
     app = QApplication.instance()
     assert not tray.available and tray.icon is None
     assert app.quitOnLastWindowClosed()  # closing the window still ends the app
@@ -258,14 +264,15 @@ def test_without_a_tray_the_window_stays_and_closing_quits(make_window: Any, qtb
     assert not quits  # the app's own last-window-closed quit applies, not the tray's
 
 
-def test_with_a_tray_close_hides_and_quit_quits(make_window: Any, qtbot: Any) -> None:
+def test_with_a_tray_close_hides_and_quit_quits(make_app: Any, qtbot: Any) -> None:
     from canfar_desktop.ui.app import attach_tray
 
-    window = make_window()
+    parts = make_app()
+    window = parts.window
     quits: list[bool] = []
     app = QApplication.instance()
     try:
-        tray = attach_tray(window, quit_app=lambda: quits.append(True), available=True)  # as on a desktop with a tray
+        tray = attach_tray(parts, quit_app=lambda: quits.append(True), available=True)  # as on a desktop with a tray
         assert not app.quitOnLastWindowClosed()
         window.close()  # the window's close button: hidden to the tray, the app goes on
         assert not window.isVisible() and not quits

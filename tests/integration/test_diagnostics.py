@@ -139,3 +139,106 @@ def test_unreachable_engine_is_the_only_finding(make_service: Callable[..., Sess
     checks = diagnostics.run_checks(service)
     assert [(c.id, c.level) for c in checks] == [("engine", "fail")]
     assert "not reachable" in checks[0].verdict and "start" in checks[0].hint
+
+
+def block_io_counted(container_id: str, folder: Path, bytes_per_s: int) -> None:
+    """Make this kernel count the session's block I/O, as the engine reports it.
+
+    With cgroup v1 and a multi-queue I/O scheduler (mq-deadline here) the kernel keeps per-cgroup
+    block I/O figures only for devices with a blk-throttle rule; a rule on the disk behind /scratch
+    turns the counting on. It also keeps the test's writes to a sane rate on a shared machine.
+    cgroup v2 counts without a rule.
+    """
+    v1 = Path("/sys/fs/cgroup/blkio")
+    if not v1.is_dir():
+        return
+    group = next((g for g in (v1 / "docker" / container_id, v1 / "system.slice" / f"docker-{container_id}.scope")
+                  if g.is_dir()), None)
+    if group is None:
+        pytest.fail(f"the blkio cgroup of {container_id[:12]} was not found under {v1}", pytrace=False)
+    dev = os.stat(folder).st_dev
+    device = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}")
+    if (device / "partition").exists():  # throttle rules name whole disks
+        device = device.resolve().parent
+    (group / "blkio.throttle.write_bps_device").write_text(f"{(device / 'dev').read_text().strip()} {bytes_per_s}\n")
+
+
+def test_heavy_io_is_diagnosed(make_service: Callable[..., SessionService], session_images: dict[str, str],
+                               paths: Any) -> None:
+    service = make_service()
+    s = launch(service, session_images["contributed"], "io-heavy",
+               command=("sh", "-c", "while :; do dd if=/dev/zero of=/scratch/big bs=1M count=64 oflag=direct "
+                                    "2>/dev/null; done"))
+    assert wait_for(lambda: service.get(s.id).status == "running", 30, "running")
+    block_io_counted(s.container_id, paths.scratch_dir / s.id, 200 * 2**20)
+    checks = by_id(diagnostics.session_checks(service, service.get(s.id)))
+    assert "io" in checks, f"no I/O finding: {list(checks.values())}"
+    io = checks["io"]
+    assert (io.level, io.verdict) == ("warn", "heavy disk I/O")
+    rate, unit = io.figure.split()
+    assert unit == "MB/s" and 50 < float(rate) <= 250, io.figure
+    assert "/scratch" in io.hint
+
+
+def test_near_the_memory_limit_is_diagnosed(make_service: Callable[..., SessionService],
+                                            session_images: dict[str, str]) -> None:
+    service = make_service()
+    quiet = launch(service, session_images["contributed"], "mem-light", resources=Resources(mode="fixed", cores=1, ram_gb=0.5),
+                   command=("python3", "-c", "import time; print('idle', flush=True); time.sleep(600)"))
+    s = launch(service, session_images["contributed"], "mem-heavy", resources=Resources(mode="fixed", cores=1, ram_gb=0.5),
+               command=("python3", "-c", "import time; b = b'1' * (470 * 2**20); print('holding', flush=True); "
+                                         "time.sleep(600)"))
+    for x, word in ((quiet, "idle"), (s, "holding")):
+        assert wait_for(lambda x=x, word=word: word in service.tail_logs(service.get(x.id), 5), 30, f"{x.name} ready")
+    near = by_id(diagnostics.session_checks(service, service.get(s.id)))
+    assert "mem-near" in near, f"no memory finding: {list(near.values())}"
+    check = near["mem-near"]
+    assert (check.level, check.verdict) == ("warn", "close to its memory limit")
+    used, _mb, of, limit, _unit = check.figure.split()
+    assert 460 < float(used) < 512 and (of, limit) == ("of", "512"), check.figure
+    assert "more memory" in check.hint
+    assert "mem-near" not in by_id(diagnostics.session_checks(service, service.get(quiet.id))), "a light one is fine"
+    assert not service.get(s.id).oom_killed
+
+
+def test_session_limit_reached_is_diagnosed(make_service: Callable[..., SessionService],
+                                            session_images: dict[str, str]) -> None:
+    from canfar_desktop.core.errors import LimitError
+
+    service = make_service(session_limit=2)
+    launch(service, session_images["contributed"], "one")
+    check = by_id(diagnostics.run_checks(service))["limit"]
+    assert (check.level, check.figure) == ("ok", "1 of 2 active")
+    launch(service, session_images["contributed"], "two")
+    check = by_id(diagnostics.run_checks(service))["limit"]
+    assert (check.level, check.verdict, check.figure) == ("warn", "at the limit: a new launch will be refused",
+                                                          "2 of 2 active")
+    assert "delete a session" in check.hint
+    with pytest.raises(LimitError):  # what the check foretells
+        launch(service, session_images["contributed"], "three")
+
+
+def test_image_labels_are_what_the_images_check_counts(make_service: Callable[..., SessionService],
+                                                       docker_engine: Any, session_images: dict[str, str]) -> None:
+    import io
+    import secrets
+
+    service = make_service()
+
+    def labelled_tags() -> int:
+        return sum(len(i.tags) for i in docker_engine.images.list() if (i.labels or {}).get("net.canfar.desktop.kinds"))
+
+    check = by_id(diagnostics.run_checks(service))["images"]
+    assert (check.level, check.verdict) == ("ok", "images for: contributed, desktop, notebook")
+    assert check.figure == f"{labelled_tags()} labelled image(s)"
+    # A new image labelled (in a person's spelling) for two kinds: counted, and listed for both kinds.
+    tag = f"canfar-desktop/labels-probe:{secrets.token_hex(4)}"
+    recipe = f"FROM {session_images['contributed']}\nLABEL net.canfar.desktop.kinds=\" Notebook, contributed \"\n"
+    docker_engine.images.build(fileobj=io.BytesIO(recipe.encode()), tag=tag, rm=True)
+    try:
+        check = by_id(diagnostics.run_checks(service))["images"]
+        assert check.figure == f"{labelled_tags()} labelled image(s)"
+        assert {i.ref: i.kinds for i in service.images()}[tag] == {"notebook", "contributed"}
+        assert service.prepare_launch("notebook").image == session_images["notebook"], "a :latest image stays the default"
+    finally:
+        docker_engine.images.remove(tag)

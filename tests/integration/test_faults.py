@@ -1,4 +1,4 @@
-"""Faults people meet: a launcher killed mid-launch, several processes at once, a read-only disk."""
+"""Faults people meet: the CLI killed mid-launch, two apps and the CLI at once, a read-only disk."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,103 +14,156 @@ from typing import Any
 
 import pytest
 
-from canfar_desktop.core.errors import CanfarError, SettingsError
+from canfar_desktop.core.errors import SettingsError
+from canfar_desktop.core.instance import socket_path
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import AppPaths, Settings, save_settings
 
+from ..app_process import OWNER, SESSION, App, kill_on_event, send
 from ..helpers import wait_for
 
 CLI = [sys.executable, "-m", "canfar_desktop"]
 
 
-def configure_cli(service: SessionService, **extra: str) -> None:
-    values = {"user": service.settings.user, "arc_root": service.settings.arc_root, **extra}
-    for key, value in values.items():
-        subprocess.run([*CLI, "config", "set", key, value], check=True, capture_output=True)
+@pytest.fixture
+def apps() -> Iterator[list[App]]:
+    started: list[App] = []
+    yield started
+    for app in started:
+        app.stop(signal.SIGKILL)
 
 
-def test_killed_mid_launch_leaves_nothing_orphaned(make_service: Callable[..., SessionService],
-                                                   session_images: dict[str, str], docker_engine: Any,
-                                                   paths: AppPaths) -> None:
-    """SIGKILL the CLI at several points of a launch; every session then shows a true state and
-    cleaning up leaves no container, scratch folder or volume without a session."""
-    service = make_service(session_limit=20)
-    configure_cli(service, session_limit="20")
-    started = time.monotonic()
-    probe = subprocess.run([*CLI, "create", "contributed", session_images["contributed"], "-n", "timing"],
-                           capture_output=True, text=True, check=True)
-    full = time.monotonic() - started
-    service.delete(probe.stdout.strip())
-    import_time = 0.35 * full  # most of a CLI run is Python starting and importing
-    delays = [import_time + (full - import_time) * f for f in (0.1, 0.3, 0.5, 0.7, 0.9, 1.1)]
-    for i, delay in enumerate(delays):
-        proc = subprocess.Popen([*CLI, "create", "contributed", session_images["contributed"], "-n", f"killed-{i}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def cli_create(image: str, name: str, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*CLI, "create", "contributed", image, "-n", name, *extra], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_cli_killed_mid_launch_leaves_a_true_state_and_nothing_orphaned(
+        make_service: Callable[..., SessionService], session_images: dict[str, str], docker_engine: Any,
+        paths: AppPaths) -> None:
+    """SIGKILL `create --wait` the moment the engine creates its container (before it starts), and in a
+    second run the moment the engine starts it. The next process shows each as it is, and its clean-up
+    removes the launch that never started, with its scratch folder, and nothing else."""
+    service = make_service(session_limit=6)
+    save_settings(paths, service.settings)  # the CLI reads these (own user, own /arc)
+    user = service.settings.user
+    left: dict[str, dict[str, str]] = {}
+    for action in ("create", "start"):
+        proc = cli_create(session_images["contributed"], f"killed-at-{action}", "--wait")
+        seen, events = kill_on_event(docker_engine, user, action, proc)
         try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-    # Next start: every session shows a state that is true of it.
-    for s in service.sessions():
-        if s.status == "created":  # killed between creating and starting: says so at once
-            assert (s.state, s.reason) == (State.FAILED, "the launch was interrupted before the session started")
-            continue
-        assert s.state in (State.LAUNCHING, State.RUNNING), (s.name, s.state, s.reason)
-        if s.status == "running":
-            assert wait_for(lambda s=s: service.get(s.id).state == State.RUNNING, 30, f"{s.name} Running")
-    # An interrupted launch (created, never started) is cleaned up, as are scratch leftovers.
-    removed = service.cleanup_orphans(grace_s=0)
-    service.sessions()
-    known = {s.id for s in service.sessions(all_users=True)}
-    leftovers = [p.name for p in paths.scratch_dir.iterdir()] if paths.scratch_dir.exists() else []
-    assert set(leftovers) <= known, f"orphaned scratch folders: {set(leftovers) - known} (removed: {removed})"
-    created_only = [s for s in service.sessions() if s.status == "created"]
-    assert created_only == [], f"containers left never started: {created_only}"
-    labelled = docker_engine.containers.list(all=True, filters={"label": f"net.canfar.desktop.owner={service.settings.user}"})
-    assert {c.labels["net.canfar.desktop.session"] for c in labelled} == {s.id for s in service.sessions()}
+            wait_for(lambda seen=seen: "status" in seen, 60, f"the engine's '{action}' of killed-at-{action}")
+        finally:
+            events.close()
+        proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, f"the CLI ended by itself before its '{action}' ({proc.returncode})"
+        left[action] = seen
+
+    # What the kills left behind, before anything cleans up.
+    interrupted, started = left["create"], left["start"]
+    assert interrupted["status"] == "created" and docker_engine.containers.get(interrupted["id"]).status == "created"
+    assert (paths.scratch_dir / interrupted["session"]).is_dir(), "the interrupted launch left its scratch folder"
+    assert started["status"] in ("running", "exited")
+
+    # The next process (a new service, as the next CLI run or app start makes) sees the truth at once.
+    after = SessionService(Settings(**service.settings.model_dump()), paths)
+    shown = {s.id: s for s in after.sessions()}
+    assert set(shown) == {interrupted["session"], started["session"]}
+    assert (shown[interrupted["session"]].state, shown[interrupted["session"]].reason) == (
+        State.FAILED, "the launch was interrupted before the session started")
+    wait_for(lambda: after.get(started["session"]).state == State.RUNNING, 60, "the started session Running")
+
+    # Its clean-up removes the interrupted launch and its scratch folder; the started session keeps both.
+    name = shown[interrupted["session"]].container_name
+    assert after.cleanup_orphans() == [f"container {name}"]
+    labelled = docker_engine.containers.list(all=True, filters={"label": f"{OWNER}={user}"})
+    assert [c.labels[SESSION] for c in labelled] == [started["session"]]
+    folders = {p.name for p in paths.scratch_dir.iterdir()}
+    assert folders == {started["session"]}, f"scratch folders left: {folders}"
+    assert after.cleanup_orphans() == [], "a second clean-up finds nothing"
 
 
-def test_processes_acting_at_once_corrupt_nothing(make_service: Callable[..., SessionService],
-                                                  session_images: dict[str, str], paths: AppPaths) -> None:
-    """Two service instances (what two app windows hold) and CLI processes renew, list and launch
-    the same sessions at the same time; the shared state stays valid and consistent."""
-    service_a = make_service(session_limit=4)
-    service_b = SessionService(Settings(**service_a.settings.model_dump()), paths)
-    configure_cli(service_a, session_limit="4")
-    base = [service_a.wait_ready(service_a.launch(service_a.prepare_launch(
-        "contributed", session_images["contributed"], f"shared-{i}")), 60) for i in range(2)]
-    errors: list[str] = []
+def test_two_apps_and_the_cli_acting_at_once_corrupt_nothing(
+        make_service: Callable[..., SessionService], session_images: dict[str, str], docker_engine: Any,
+        paths: AppPaths, app_home: Path, apps: list[App]) -> None:
+    """Two real app processes and CLI processes launch, open, list and renew one user's sessions at once.
 
-    def worker(service: SessionService, rounds: int) -> None:
-        for _ in range(rounds):
-            try:
-                for s in base:
-                    service.renew(s.id)
-                service.sessions()
-            except CanfarError as exc:  # a clear error is allowed; anything else fails the test
-                errors.append(str(exc))
+    One app per user is the rule: a second start hands over to the first through its socket. Two run
+    at once when that socket is gone (a cleaner of the state folder, a system without Unix sockets),
+    which is the case made here: the first app's socket is moved aside before the second starts, and
+    each app gets its messages on its own socket. Launches race for the two free slots under a limit of
+    4 while the second app starts (its start-up clean-up runs during the CLI's launches).
+    """
+    service = make_service(session_limit=4)
+    save_settings(paths, service.settings)  # the apps and the CLI read these (own user, own /arc)
+    image = session_images["contributed"]
+    base = [service.wait_ready(service.launch(service.prepare_launch("contributed", image, f"shared-{i}")), 60)
+            for i in range(2)]
+    expiry_before = {s.id: s.expiry for s in base}
 
-    def cli(args: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    first = App(app_home, observed=True)
+    apps.append(first)
+    wait_for(lambda: {"shared-0", "shared-1"} <= set(first.shown() or {}), 60, f"the first app: {first.output()}")
+    first_socket = socket_path(paths).with_name("app-first.sock")
+    socket_path(paths).rename(first_socket)
 
-    with ThreadPoolExecutor(6) as pool:
-        jobs = [pool.submit(worker, service_a, 8), pool.submit(worker, service_b, 8)]
-        cli_jobs = [pool.submit(cli, ["renew", base[0].id, base[1].id]) for _ in range(3)]
-        cli_jobs += [pool.submit(cli, ["create", "contributed", session_images["contributed"], "-n", f"race-{i}"])
-                     for i in range(3)]
-        for job in jobs:
-            job.result()
-        results = [j.result() for j in cli_jobs]
-    assert errors == []
-    for r in results:
-        assert "Traceback" not in r.stderr
-        assert r.returncode == 0 or "maximum of 4 active sessions" in r.stderr, r.stderr
-    assert sum(1 for s in service_a.sessions() if s.active) == 4, "the limit held under the race"
-    ledger = json.loads(paths.ledger_file.read_text())
-    assert set(ledger["local"]) >= {s.id for s in base}
-    assert service_a.get(base[0].id).expiry == service_b.get(base[0].id).expiry
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    with ThreadPoolExecutor(8) as pool:
+        renewals = [pool.submit(cli, "renew", base[0].id, base[1].id) for _ in range(3)]
+        creates = [pool.submit(cli, "create", "contributed", image, "-n", f"cli-{i}") for i in range(3)]
+        assert send(first_socket, {"open": base[0].id, "host": "local"})
+        for i in range(2):
+            assert send(first_socket, {"launch": {"kind": "contributed", "image": image, "name": f"first-{i}"}})
+        second = App(app_home, observed=True)  # starts while the CLI launches
+        apps.append(second)
+        wait_for(lambda: second.shown() is not None, 60, f"the second app: {second.output()}")
+        assert send(socket_path(paths), {"open": base[1].id, "host": "local"})
+        for i in range(2):
+            assert send(socket_path(paths), {"launch": {"kind": "contributed", "image": image, "name": f"second-{i}"}})
+        renewed = [job.result() for job in renewals]
+        created = [job.result() for job in creates]
+    for app in (first, second):
+        wait_for(lambda app=app: len(app.reports("launched")) == 2, 120, f"the app's two launches: {app.output()}")
+
+    refusal = (f"User {service.settings.user} has reached the maximum of 4 active sessions: "
+               "delete a session (canfar-desktop delete ID) or raise the limit in settings")
+    for r in renewed:
+        assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    made = []
+    for r in created:
+        if r.returncode == 0:
+            made.append(r.stdout.strip())
+        else:
+            assert (r.returncode, r.stderr) == (1, f"error: {refusal}\n")
+    for app in (first, second):
+        for outcome in app.reports("launched"):
+            if "id" in outcome:
+                made.append(outcome["id"])
+            else:
+                assert outcome["error"] == refusal, outcome
+    assert len(made) == 2, f"exactly the two free slots were taken: {made}"
+
+    # The engine holds exactly those sessions: nothing half-made, nothing over the limit.
+    labelled = docker_engine.containers.list(all=True, filters={"label": f"{OWNER}={service.settings.user}"})
+    assert sorted(c.labels[SESSION] for c in labelled) == sorted([s.id for s in base] + made)
+    assert sum(1 for s in service.sessions() if s.active) == 4
+    # Both apps show those four, and neither crashed.
+    wanted = {s.name for s in service.sessions()}
+    for app in (first, second):
+        wait_for(lambda app=app: set(app.shown() or {}) == wanted, 30, f"the app to show {wanted}: {app.output()}")
+        assert app.proc.poll() is None, app.output()
+
+    # The ledger is whole: the renewals, and each app's "opened" mark.
+    wait_for(lambda: all(json.loads(paths.ledger_file.read_text())["local"].get(s.id, {}).get("opened")
+                         for s in base), 60, "both apps' opened marks")
+    ledger = json.loads(paths.ledger_file.read_text())["local"]
+    for s in base:
+        now = service.get(s.id)
+        assert now.expiry is not None and now.expiry > expiry_before[s.id], "renewed"
+        assert ledger[s.id]["expiry"] == now.expiry.isoformat(timespec="seconds")
 
 
 @pytest.fixture

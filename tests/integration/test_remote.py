@@ -7,6 +7,7 @@ over the TLS API); their ports stay on the remote host's 127.0.0.1.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def test_notebook_on_ssh_host_through_a_forward_that_comes_back(
     assert address == "127.0.0.1" and port != s.host_port, "a local forward, not the remote port"
     assert service.open_url(s).startswith(f"http://127.0.0.1:{port}/session/notebook/{s.id}/lab")
     assert api_ok(port, s)
-    assert [(f.local_port, f.via) for f in service.tunnels.forwards()] == [(port, "ssh")]
+    assert [(f.local_port, f.via) for f in service.registry.forwards.forwards()] == [(port, "ssh")]
     assert "volumes on ssh" in service.storage_description("ssh")
     # the viewer signal counts connections on the forward's local port
     with socket.create_connection(("127.0.0.1", port)) as viewer:
@@ -90,7 +91,7 @@ def test_notebook_on_ssh_host_through_a_forward_that_comes_back(
     assert wait_for(lambda: api_ok(port, s), 30, "requests through the same local port after the cut")
     assert service.endpoint(s) == (address, port)
     service.delete(s)
-    assert service.tunnels.forwards() == []
+    assert service.registry.forwards.forwards() == []
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
@@ -105,7 +106,7 @@ def test_notebook_and_contributed_on_tls_host_through_exec_relays(
     address, port = service.endpoint(nb)
     assert port != nb.host_port and service.open_url(nb).startswith(f"http://127.0.0.1:{port}/")
     for _ in range(20):  # every connection is its own relay
-        assert api_ok(port, nb), service.tunnels.forwards()
+        assert api_ok(port, nb), service.registry.forwards.forwards()
     assert get(port, f"/session/notebook/{nb.id}/api/status?token=wrong")[0] == 403, "the secret still counts"
     # drop the API connection: the next connection through the same port reconnects
     service.host("tls").reset()
@@ -115,7 +116,7 @@ def test_notebook_and_contributed_on_tls_host_through_exec_relays(
     assert web.state == State.RUNNING, web.reason
     _, web_port = service.endpoint(web)
     assert get(web_port, "/")[0] == 200
-    assert {f.via for f in service.tunnels.forwards()} == {"docker exec"}
+    assert {f.via for f in service.registry.forwards.forwards()} == {"docker exec"}
     assert "volumes on tls" in service.storage_description("tls")
     helpers = service.host("tls").helpers()
     assert helpers == [], "the containers that prepare volumes are removed once done"
@@ -234,3 +235,169 @@ def test_cli_imports_a_context_and_runs_a_session_there(
     assert only.stdout.split() == [data["id"]]
     deleted = subprocess.run([*CLI, "delete", "-f", data["id"]], capture_output=True, text=True)
     assert deleted.returncode == 0, deleted.stderr
+
+
+def run_as_user(engine: TlsEngine, s: Session, uid: int, script: str) -> str:
+    """A shell command in a session on the TLS engine (through its own unix socket), as the session's user."""
+    client = engine.client()
+    try:
+        code, out = client.containers.get(s.container_id).exec_run(["sh", "-c", script], user=str(uid))
+    finally:
+        client.close()
+    assert code == 0, out.decode(errors="replace")
+    return str(out.decode().strip())
+
+
+def test_arc_survives_and_scratch_goes_on_a_tls_host(remote: Callable[..., SessionService], tls_engine: TlsEngine,
+                                                     session_images: dict[str, str]) -> None:
+    """On a remote host /arc lives in named volumes there and /scratch in a volume per session."""
+    service = remote(tls_config(tls_engine))
+    user, uid = service.settings.user, service.settings.uid
+    first = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "keep-1"), 60)
+    run_as_user(tls_engine, first, uid, "echo precious > $HOME/result.txt; echo temp > /scratch/tmp.txt; "
+                                        "echo shared > /arc/projects/p.txt")
+    engine = tls_engine.client()
+    try:
+        volumes = {v.name for v in engine.volumes.list()}
+        home, scratch = f"canfar-arc-home-{user}", f"canfar-scratch-{first.id}"
+        assert {home, "canfar-arc-projects", scratch} <= volumes, volumes
+        service.delete(first)
+        assert wait_for(lambda: scratch not in {v.name for v in engine.volumes.list()}, 30, "the /scratch volume to go")
+        assert {home, "canfar-arc-projects"} <= {v.name for v in engine.volumes.list()}, "/arc stays"
+    finally:
+        engine.close()
+    second = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "keep-2"), 60)
+    assert run_as_user(tls_engine, second, uid, "cat $HOME/result.txt /arc/projects/p.txt; ls -A /scratch") == \
+        "precious\nshared", "what was saved under /arc is there in the next session; /scratch starts empty"
+
+
+def test_requests_ca_bundle_cannot_replace_the_hosts_ca(remote: Callable[..., SessionService], tls_engine: TlsEngine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CA bundle in the environment (corporate proxies set one) neither vouches for a host nor breaks one."""
+    service = remote(tls_config(tls_engine, "wrongca", ca=tls_engine.wrong_ca), tls_config(tls_engine))
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.setenv(variable, str(tls_engine.ca))  # a bundle that would vouch for the engine
+    with pytest.raises(EngineUnavailable) as info:
+        service.sessions("wrongca")
+    assert info.value.message.startswith(f"TLS verification with {tls_engine.url} failed"), info.value
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.setenv(variable, str(tls_engine.wrong_ca))  # a bundle that does not know the engine
+    service.reset_host("tls")
+    assert service.sessions("tls") == [] and service.host_status("tls").ok
+
+
+def test_hostname_mismatch_is_refused(remote: Callable[..., SessionService], tls_engine: TlsEngine) -> None:
+    """The right CA and client certificate, but the server's certificate names another address."""
+    service = remote(HostConfig(name="elsewhere", url=tls_engine.mismatched_url, tls_ca=str(tls_engine.ca),
+                                tls_cert=str(tls_engine.cert), tls_key=str(tls_engine.key)))
+    with pytest.raises(EngineUnavailable) as info:
+        service.sessions("elsewhere")
+    message = info.value.message
+    assert message.startswith(f"TLS verification with {tls_engine.mismatched_url} failed ("), message
+    assert "127.0.0.3" in message and "match" in message, message
+    assert info.value.hint == "check the CA, client certificate and key configured for this host"
+
+
+def test_ssh_tunnel_reaches_a_tls_hosts_sessions(remote: Callable[..., SessionService], tls_engine: TlsEngine,
+                                                 ssh_server: SshServer, session_images: dict[str, str]) -> None:
+    """`ssh_tunnel`: the API over TLS, the session's port through an SSH forward instead of an exec relay."""
+    cfg = tls_config(tls_engine).model_copy(update={"ssh_tunnel": ssh_server.url})
+    service = remote(cfg)
+    s = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "tunnelled"), 60)
+    address, port = service.endpoint(s)
+    assert address == "127.0.0.1" and port != s.host_port
+    [forward] = service.registry.forwards.forwards()
+    assert (forward.local_port, forward.via) == (port, "ssh")
+    status, body = get(port, "/")
+    assert status == 200 and b"Arc browser" in body
+
+
+@pytest.fixture
+def proxied_home(ssh_server: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """A HOME whose ~/.ssh/config reaches the SSH server only through a ProxyCommand that logs each use."""
+    home = tmp_path / "proxied-home"
+    shutil.copytree(ssh_server.home / ".ssh", home / ".ssh")
+    used = tmp_path / "proxy-used.log"
+    relay = tmp_path / "relay.py"
+    relay.write_text(
+        "import socket, sys, threading\n"
+        f"open({str(used)!r}, 'a').write('used\\n')\n"
+        "s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+        "def up():\n"
+        "    while data := sys.stdin.buffer.read1(65536):\n"
+        "        s.sendall(data)\n"
+        "    s.shutdown(socket.SHUT_WR)\n"
+        "threading.Thread(target=up, daemon=True).start()\n"
+        "while data := s.recv(65536):\n"
+        "    sys.stdout.buffer.write(data)\n"
+        "    sys.stdout.buffer.flush()\n")
+    alias, hidden = "canfar-ssh-proxied", "canfar-proxied.invalid"  # a name no resolver knows: only the proxy gets there
+    config = home / ".ssh" / "config"
+    config.write_text(config.read_text() + (
+        f"Host {alias}\n  HostName {hidden}\n  Port {ssh_server.port}\n  User root\n"
+        f"  IdentityFile {home / '.ssh' / 'id_ed25519'}\n  IdentitiesOnly yes\n"
+        f"  ProxyCommand {sys.executable} {relay} 127.0.0.1 {ssh_server.port}\n"))
+    known = home / ".ssh" / "known_hosts"
+    key = known.read_text().split(None, 1)[1]
+    known.write_text(known.read_text() + f"[{hidden}]:{ssh_server.port} {key}")
+    monkeypatch.setenv("HOME", str(home))
+    return f"ssh://{alias}", used
+
+
+def test_proxy_command_carries_the_api_and_the_sessions_forward(
+        remote: Callable[..., SessionService], proxied_home: tuple[str, Path], session_images: dict[str, str]) -> None:
+    """The host's name resolves nowhere: the API and the session's forward work only through the proxy."""
+    url, used = proxied_home
+    service = remote(HostConfig(name="proxied", url=url))
+    service.sessions("proxied")
+    assert len(used.read_text().splitlines()) == 1, "the Docker API's connection went through the ProxyCommand"
+    s = service.wait_ready(launch_on(service, "proxied", "contributed", session_images["contributed"], "via-proxy"), 60)
+    _, port = service.endpoint(s)
+    [forward] = service.registry.forwards.forwards()
+    assert (forward.local_port, forward.via) == (port, "ssh")
+    status, body = get(port, "/")
+    assert status == 200 and b"Arc browser" in body
+    assert len(used.read_text().splitlines()) == 2, "the forward's own SSH connection went through it too"
+
+
+def test_dropped_connection_during_create_is_retried_once_and_recognised_by_id(
+        remote: Callable[..., SessionService], ssh_server: SshServer, docker_engine: Any,
+        session_images: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SSH connection drops after the engine created the session's container and before its answer
+    arrived. The call is made once more on a new connection, the engine answers "name in use", and the
+    launch recognises its own container by the session id in its labels: no failure, no second one.
+
+    The engine really creates the container and every SSH connection is really cut; only the lost
+    answer is arranged (the create call raises what a connection dying mid-reply raises), because a cut
+    that lands between the engine's work and its reply cannot be timed from outside.
+    """
+    import docker.api.container
+    import docker.errors
+    import requests
+
+    service = remote(HostConfig(name="ssh", url=ssh_server.url))
+    service.sessions("ssh")  # connected: a later drop is a connection that had worked
+    real = docker.api.container.ContainerApiMixin.create_container_from_config
+    calls: list[str] = []
+
+    def create_and_lose_the_answer(api: Any, config: Any, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if not str(name or "").startswith("canfar-retried-"):
+            return real(api, config, name, *args, **kwargs)  # not the session's container
+        try:
+            answer = real(api, config, name, *args, **kwargs)
+        except docker.errors.APIError as exc:
+            calls.append(f"refused {exc.status_code}")
+            raise
+        calls.append("created")
+        if len(calls) == 1:
+            assert ssh_server.drop_connections() > 0
+            raise requests.exceptions.ConnectionError("Connection aborted: the SSH connection closed mid-reply")
+        return answer
+
+    monkeypatch.setattr(docker.api.container.ContainerApiMixin, "create_container_from_config",
+                        create_and_lose_the_answer)
+    s = launch_on(service, "ssh", "contributed", session_images["contributed"], "retried")
+    assert calls == ["created", "refused 409"], calls
+    labelled = docker_engine.containers.list(all=True, filters={"label": f"net.canfar.desktop.session={s.id}"})
+    assert [c.id for c in labelled] == [s.container_id], "one container: the one the first attempt made"
+    assert service.wait_ready(s, 60).state == State.RUNNING

@@ -27,7 +27,7 @@ from ..helpers import http_get, wait_for
 
 def run_in(docker_engine: Any, s: Session, script: str) -> str:
     container = docker_engine.containers.get(s.container_id)
-    code, out = container.exec_run(["sh", "-c", script], user=f"{s.owner and ''}1000:1000", demux=False)
+    code, out = container.exec_run(["sh", "-c", script], user=container.attrs["Config"]["User"], demux=False)
     assert code == 0, f"{script!r} failed in the session: {out.decode(errors='replace')}"
     return str(out.decode().strip())
 
@@ -58,11 +58,12 @@ def test_notebook_runs_and_its_api_needs_the_secret(make_service: Callable[..., 
     assert url.startswith(f"http://127.0.0.1:{s.host_port}{base}/lab/tree/arc/home/{service.settings.user}?token=")
     # the container runs as the user's uid, with a name, and without privileges
     assert run_in(docker_engine, s, "id -u; id -un; echo $HOME") == \
-        f"1000\n{service.settings.user}\n/arc/home/{service.settings.user}"
+        f"{service.settings.uid}\n{service.settings.user}\n/arc/home/{service.settings.user}"
     inspect = docker_engine.api.inspect_container(s.container_id)
     bindings = inspect["HostConfig"]["PortBindings"]["8888/tcp"]
     assert [b["HostIp"] for b in bindings] == ["127.0.0.1"], "published on loopback only"
-    assert inspect["HostConfig"]["Privileged"] is False and inspect["Config"]["User"] == "1000:1000"
+    assert inspect["HostConfig"]["Privileged"] is False
+    assert inspect["Config"]["User"] == f"{service.settings.uid}:{service.settings.gid}"
     assert s.secret not in json.dumps(inspect["Config"]["Labels"])
     assert service.settings.user and "OMP_NUM_THREADS=2" in inspect["Config"]["Env"]
     # the secret never shows in the logs we hand out

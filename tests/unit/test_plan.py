@@ -114,7 +114,11 @@ def test_flexible_bursts_to_canfar_ceiling_capped_by_host() -> None:
     small = P.build_plan(P.LaunchRequest("notebook", "i:1", "n"), KINDS["notebook"], session_id="x" * 8,
                          secret=SECRET, user="ada", uid=1, gid=1, storage=STORAGE, host_cpus=2, host_ram_gb=3.5,
                          now=NOW, lifetime=timedelta(days=4))
-    assert small.nano_cpus == 2 * 10**9 and small.mem_limit == int(3.5 * 1024**3)
+    # the host keeps a quarter of its memory, at least 1 GB: 3.5 GB leaves 2.5 GB to burst into
+    assert small.nano_cpus == 2 * 10**9 and small.mem_limit == int(2.5 * 1024**3)
+    assert small.pids_limit == P.PIDS_LIMIT
+    for host_gb, cap_gb in ((23.5, 23.5 * 0.75), (64, 48), (2, 1), (1, 0.5), (0.25, 0.25)):
+        assert P.flexible_ram_cap_gb(host_gb) == cap_gb
 
 
 def test_user_env_and_command_override() -> None:

@@ -47,6 +47,9 @@ class FakeService:
                 EngineEvent(when + timedelta(seconds=3), "oom", "the kernel killed a process: out of memory",
                             s.container_id, s.id)]
 
+    def oom_kills(self, s: Session) -> tuple[datetime, ...]:
+        return tuple(e.when for e in self.events_of(s) if e.action == "oom")
+
     def tail_logs(self, s: Session, lines: int = 50) -> list[str]:
         return [f"[I] http://127.0.0.1:8888/lab?token={SECRET}", "MemoryError", f"PASSWORD={SECRET[::-1]}"]
 

@@ -22,7 +22,7 @@ def test_round_trip_is_atomic(paths: AppPaths) -> None:
     save_settings(paths, settings)
     loaded, warning = load_settings(paths)
     assert warning is None and loaded.session_limit == 5 and loaded.theme == "dark"
-    leftovers = [p.name for p in paths.config_dir.iterdir() if p.name != "settings.json"]
+    leftovers = [p.name for p in paths.config_dir.iterdir() if p.name not in ("settings.json", ".settings.lock")]
     assert leftovers == [], "no temporary files left behind"
 
 
@@ -59,3 +59,27 @@ def test_invalid_values_are_refused() -> None:
 def test_unknown_host_is_a_clear_error() -> None:
     with pytest.raises(SettingsError, match="No Docker host named 'big'"):
         Settings().host("big")
+
+
+def test_cli_says_so_in_one_warning_line_and_goes_on(paths: AppPaths, app_home: Path) -> None:
+    """The real command line on a corrupt file: one warning line on stderr, the file kept aside, defaults used."""
+    import os
+    import subprocess
+    import sys
+
+    paths.config_dir.mkdir(parents=True)
+    corrupt = b'{"session_limit": 5, "theme": \xff'
+    paths.settings_file.write_bytes(corrupt)
+    done = subprocess.run([sys.executable, "-m", "canfar_desktop", "config", "show"], capture_output=True, text=True,
+                          env={**os.environ, "CANFAR_DESKTOP_HOME": str(app_home)}, timeout=60)
+    assert done.returncode == 0
+    [aside] = paths.config_dir.glob("settings.json.corrupt-*")
+    assert aside.read_bytes() == corrupt and not paths.settings_file.exists()
+    warning = done.stderr.splitlines()
+    assert len(warning) == 1, done.stderr
+    assert warning[0].startswith("warning: The settings file was unreadable (")
+    assert warning[0].endswith(f"; it was moved to {aside} and defaults are in use")
+    assert json.loads(done.stdout)["session_limit"] == 3, "defaults are in use"
+    again = subprocess.run([sys.executable, "-m", "canfar_desktop", "config", "show"], capture_output=True, text=True,
+                           env={**os.environ, "CANFAR_DESKTOP_HOME": str(app_home)}, timeout=60)
+    assert again.stderr == "", "said once: the next run finds no corrupt file"

@@ -7,8 +7,6 @@ any other engine answer into a CanfarError (NotFound for a missing object).
 
 from __future__ import annotations
 
-import io
-import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,10 +16,10 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from ..errors import CanfarError, EngineUnavailable, ImageError, LaunchError, NotFound, StateError
+from ..errors import CanfarError, EngineUnavailable, ImageError, NotFound, StateError
 from ..host import Dialer, HostInfo, ImageInfo, ProgressFn
-from ..kinds import image_kinds
 from ..plan import L_ID, ContainerPlan
+from .shapes import container_config, create_refused, file_from_tar, host_info, image_list, start_refused, tar_of
 
 HELPER_LABEL = "net.canfar.desktop.helper"  # short-lived containers the app runs for itself
 
@@ -129,16 +127,7 @@ class DockerHost:
         if self._info is None or refresh:
             raw = self.call(lambda c: c.info())
             version = self.call(lambda c: c.version())
-            self._info = HostInfo(
-                name=self.name,
-                engine_version=str(raw.get("ServerVersion", "?")),
-                api_version=str(version.get("ApiVersion", "?")),
-                cpus=int(raw.get("NCPU", 1)),
-                memory_bytes=int(raw.get("MemTotal", 0)),
-                os=str(raw.get("OperatingSystem", "?")),
-                gpus_possible="nvidia" in (raw.get("Runtimes") or {}),
-                docker_root=str(raw.get("DockerRootDir", "")),
-            )
+            self._info = host_info(self.name, raw, version)
         return self._info
 
     # --- sessions -------------------------------------------------------------------------
@@ -158,56 +147,16 @@ class DockerHost:
             raise NotFound(f"Session container {container_id[:12]} is gone", "run canfar-desktop ps -a") from None
 
     def create(self, plan: ContainerPlan) -> str:
-        mounts = [
-            # no_copy: the image's folder must not be copied into /arc or /scratch volumes (that also resets
-            # their owner to the image's root; see hosts.prepare_volumes)
-            docker.types.Mount(target=m.target, source=m.source, type=m.type, read_only=m.read_only,
-                               no_copy=m.type == "volume")
-            for m in plan.mounts
-        ]
-        requests_ = [
-            docker.types.DeviceRequest(
-                driver=str(d["Driver"]), count=int(d["Count"]),  # type: ignore[call-overload]
-                capabilities=d["Capabilities"],
-            )
-            for d in plan.device_requests
-        ]
         try:
-            container = self._sdk(
-                lambda c: c.containers.create(
-                    plan.image,
-                    command=plan.command,
-                    name=plan.container_name,
-                    environment=plan.environment,
-                    labels=plan.labels,
-                    user=plan.user,
-                    working_dir=plan.working_dir,
-                    hostname=plan.hostname,
-                    ports=plan.ports,
-                    mounts=mounts,
-                    nano_cpus=plan.nano_cpus,
-                    mem_limit=plan.mem_limit,
-                    memswap_limit=plan.mem_limit,
-                    mem_reservation=plan.mem_reservation,
-                    device_requests=requests_ or None,
-                    shm_size=plan.shm_size,
-                    security_opt=plan.security_opt,
-                    cap_drop=plan.cap_drop,
-                    init=plan.init,
-                    detach=True,
-                )
-            )
-        except docker.errors.ImageNotFound:
-            raise ImageError(f"The image {plan.image} is not on {self.name}", "pull or build it first") from None
+            created = self._sdk(lambda c: c.api.create_container_from_config(container_config(plan),
+                                                                             plan.container_name))
         except docker.errors.APIError as exc:
             existing = self._created_before(plan) if exc.status_code == 409 else None
             if existing:
                 return existing  # a retried request whose first attempt had created it
-            raise LaunchError(
-                f"The engine refused to create the session: {_first_line(str(exc.explanation or exc))}",
-                "check the image, resources and folders, or run canfar-desktop doctor",
-            ) from None
-        return str(container.id)
+            raise create_refused(self.name, plan.image, exc.status_code or 0,
+                                 _first_line(str(exc.explanation or exc))) from None
+        return str(created["Id"])
 
     def _created_before(self, plan: ContainerPlan) -> str | None:
         try:
@@ -221,13 +170,7 @@ class DockerHost:
         try:
             self._sdk(lambda c: c.api.start(container_id))
         except docker.errors.APIError as exc:
-            text = str(exc.explanation or exc)
-            if "port is already allocated" in text or "address already in use" in text:
-                raise LaunchError(
-                    "The session's port is already in use on this host",
-                    "pick another port or leave it empty so a free one is chosen",
-                ) from None
-            raise LaunchError(f"The session could not start: {_first_line(text)}", "run canfar-desktop doctor") from None
+            raise start_refused(_first_line(str(exc.explanation or exc))) from None
 
     def keep_running(self, container_id: str) -> None:
         """Ask the engine to bring the container back after an engine restart (or a crash)."""
@@ -300,24 +243,12 @@ class DockerHost:
             return None
         except docker.errors.APIError as exc:
             raise CanfarError(f"Could not read {path} in the session: {_first_line(str(exc))}", "retry") from None
-        buffer = io.BytesIO(b"".join(stream))
-        with tarfile.open(fileobj=buffer) as tar:
-            member = tar.next()
-            if member is None or not member.isfile():
-                return None
-            handle = tar.extractfile(member)
-            return handle.read() if handle else None
+        return file_from_tar(b"".join(stream))
 
     def write_files(self, container_id: str, directory: str, files: dict[str, bytes], mode: int = 0o644) -> None:
         """Put files into a container (before it starts, too) in one call."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            for name, data in files.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                info.mode = mode
-                tar.addfile(info, io.BytesIO(data))
-        self.call(lambda c: c.api.put_archive(container_id, directory, buffer.getvalue()))
+        archive = tar_of(files, mode)
+        self.call(lambda c: c.api.put_archive(container_id, directory, archive))
 
     def logs(self, container_id: str, tail: int | str = "all", timestamps: bool = False) -> bytes:
         raw = self.call(lambda c: c.api.logs(container_id, stream=False, tail=tail, timestamps=timestamps))
@@ -375,20 +306,7 @@ class DockerHost:
             return False
 
     def images(self) -> list[ImageInfo]:
-        found: list[ImageInfo] = []
-        for image in self.call(lambda c: c.api.images()):
-            labels = image.get("Labels") or {}
-            for ref in image.get("RepoTags") or []:
-                if ref == "<none>:<none>":
-                    continue
-                found.append(ImageInfo(
-                    ref=ref,
-                    kinds=frozenset(image_kinds(labels)),
-                    size=int(image.get("Size", 0)),
-                    created=str(image.get("Created", "")),
-                    title=labels.get("org.opencontainers.image.title", ""),
-                ))
-        return found
+        return image_list(self.call(lambda c: c.api.images()))
 
     def pull(self, ref: str, progress: ProgressFn | None = None) -> None:
         """Pull with aggregated byte progress; any failure becomes a clear ImageError."""

@@ -19,7 +19,7 @@ import paramiko
 
 from ..errors import CanfarError, EngineUnavailable, ValidationError
 from ..host import Dialer
-from ..hosts import is_remote, resolve_url
+from ..hosts import NETWORK_SCHEMES, is_remote, needs_tls, resolve_url
 from ..settings import HostConfig
 from .docker_engine import DockerHost, engine_error
 from .exec_relay import ExecDialer
@@ -109,12 +109,12 @@ def connect(cfg: HostConfig, timeout: int = 30) -> DockerHost:
             raise (ssh_error(exc, url) if url.startswith("ssh://") else engine_error(exc, url)) from None
 
     def open_client() -> docker.DockerClient:
-        if url.startswith("tcp://") and is_remote(cfg) and not cfg.tls_ca:
+        if needs_tls(cfg) and not cfg.tls_ca:
             raise ValidationError(
                 f"Host {cfg.name} ({url}) has no TLS CA configured",
                 "a remote tcp:// host needs TLS: set tls_ca, tls_cert and tls_key (or use ssh://)",
             )
-        if url.startswith("tcp://") and (cfg.tls_ca or cfg.tls_cert):
+        if url.startswith(NETWORK_SCHEMES) and (cfg.tls_ca or cfg.tls_cert):
             if not cfg.tls_ca:
                 raise ValidationError(
                     f"Host {cfg.name} uses TLS without a CA", "set the CA certificate; verification is always on"
@@ -125,7 +125,7 @@ def connect(cfg: HostConfig, timeout: int = 30) -> DockerHost:
                 verify=True,
             )
             client = docker.DockerClient.__new__(docker.DockerClient)
-            client.api = _PinnedCAClient(base_url=url.replace("tcp://", "https://"), tls=tls, timeout=timeout)
+            client.api = _PinnedCAClient(base_url="https://" + url.split("://", 1)[1], tls=tls, timeout=timeout)
         elif url.startswith("ssh://"):
             client = docker.DockerClient(base_url=_explicit_port(url), timeout=timeout, use_ssh_client=False)
         else:

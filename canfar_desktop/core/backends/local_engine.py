@@ -2,8 +2,9 @@
 
 Listing sessions, inspecting one, the host's capacity, images and a log tail are a few JSON
 requests; answering them without the Docker SDK (and the requests, urllib3 and paramiko it imports)
-is what lets `canfar-desktop ps` answer about as fast as `docker ps`. Everything else (creating,
-streams, archives, pulls) goes to the SDK-backed DockerHost, imported on first use.
+is what lets `canfar-desktop ps` answer about as fast as `docker ps`; creating and starting a session
+are a few more. Streams (events, logs, stats), pulls and volumes go to the SDK-backed DockerHost,
+imported on first use.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from typing import Any
 
 from ..errors import CanfarError, EngineUnavailable, NotFound
 from ..host import HostInfo, ImageInfo
-from ..plan import L_ID
+from ..plan import L_ID, ContainerPlan
 from ..settings import HostConfig
-from .shapes import demux, host_info, image_list
+from .shapes import (
+    container_config,
+    create_refused,
+    demux,
+    file_from_tar,
+    host_info,
+    image_list,
+    start_refused,
+    tar_of,
+)
 
 TIMEOUT_S = 30.0
 
@@ -82,23 +92,35 @@ class LocalEngine:
 
     # --- plain HTTP -----------------------------------------------------------------------
 
-    def _get(self, path: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def _request(self, method: str, path: str, params: dict[str, str] | None = None, body: bytes | None = None,
+                 content_type: str = "application/json") -> tuple[int, bytes]:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        headers = {"Host": "docker"}
+        if body is not None:
+            headers["Content-Type"] = content_type
         for attempt in (0, 1):
             conn = getattr(self._local, "conn", None)
             fresh = conn is None
             if conn is None:
                 conn = self._local.conn = _UnixConnection(self._path, TIMEOUT_S)
             try:
-                conn.request("GET", path + query, headers={"Host": "docker"})
+                conn.request(method, path + query, body=body, headers=headers)
                 response = conn.getresponse()
                 return response.status, response.read()
             except (http.client.HTTPException, OSError) as exc:
                 conn.close()
                 self._local.conn = None
-                if fresh or attempt:  # a kept-alive connection the engine closed is retried once
+                # a kept-alive connection the engine closed is retried once; a write only if it was a
+                # GET-like request or the failure came before anything was sent
+                if fresh or attempt:
                     raise _unavailable(exc, self.where) from None
         raise AssertionError("unreachable")
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
+        return self._request("GET", path, params)
+
+    def _post(self, path: str, params: dict[str, str] | None = None, body: Any = None) -> tuple[int, bytes]:
+        return self._request("POST", path, params, None if body is None else json.dumps(body).encode())
 
     def _json(self, path: str, params: dict[str, str] | None = None, what: str = "") -> Any:
         status, body = self._get(path, params)
@@ -130,7 +152,7 @@ class LocalEngine:
 
     def inspect(self, container_id: str) -> dict[str, Any]:
         try:
-            result: dict[str, Any] = self._json(f"/containers/{urllib.parse.quote(container_id)}/json")
+            result: dict[str, Any] = self._json(f"/containers/{_q(container_id)}/json")
         except NotFound:
             raise NotFound(f"Session container {container_id[:12]} is gone", "run canfar-desktop ps -a") from None
         return result
@@ -147,15 +169,85 @@ class LocalEngine:
     def has_image(self, ref: str) -> bool:
         return self.image_id(ref) is not None
 
+    # --- writes ---------------------------------------------------------------------------
+
+    def create(self, plan: ContainerPlan) -> str:
+        status, body = self._post("/containers/create", {"name": plan.container_name}, container_config(plan))
+        if status == 409:
+            existing = self._created_before(plan)
+            if existing:
+                return existing  # a retried request whose first attempt had created it
+        if status >= 400:
+            raise create_refused(self.name, plan.image, status, _message(body))
+        return str(json.loads(body)["Id"])
+
+    def _created_before(self, plan: ContainerPlan) -> str | None:
+        try:
+            data = self.inspect(plan.container_name)
+        except NotFound:
+            return None
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        return str(data["Id"]) if labels.get(L_ID) == plan.session_id else None
+
+    def start(self, container_id: str) -> None:
+        status, body = self._post(f"/containers/{_q(container_id)}/start")
+        if status >= 400 and status != 304:  # 304: already running
+            raise start_refused(_message(body))
+
+    def keep_running(self, container_id: str) -> None:
+        """Ask the engine to bring the container back after an engine restart (or a crash)."""
+        self._post(f"/containers/{_q(container_id)}/update", body={"RestartPolicy": {"Name": "unless-stopped"}})
+
+    def stop(self, container_id: str, timeout: int = 10) -> None:
+        status, body = self._post(f"/containers/{_q(container_id)}/stop", {"t": str(timeout)})
+        if status >= 400 and status not in (304, 404):
+            raise CanfarError(f"The engine could not stop the session: {_message(body)}", "retry")
+
+    def remove(self, container_id: str) -> None:
+        status, body = self._request("DELETE", f"/containers/{_q(container_id)}", {"force": "1", "v": "1"})
+        if status >= 400 and status != 404 and "already in progress" not in _message(body):
+            raise CanfarError(f"The engine could not delete the session: {_message(body)}", "retry")
+
+    def read_file(self, container_id: str, path: str) -> bytes | None:
+        """A file from the container's file system (works before the container starts)."""
+        status, body = self._get(f"/containers/{_q(container_id)}/archive", {"path": path})
+        if status == 404:
+            return None
+        if status >= 400:
+            raise CanfarError(f"Could not read {path} in the session: {_message(body)}", "retry")
+        return file_from_tar(body)
+
+    def write_files(self, container_id: str, directory: str, files: dict[str, bytes], mode: int = 0o644) -> None:
+        """Put files into a container (before it starts, too) in one call."""
+        status, body = self._request("PUT", f"/containers/{_q(container_id)}/archive", {"path": directory},
+                                     tar_of(files, mode), "application/x-tar")
+        if status >= 400:
+            raise CanfarError(f"Could not write into the session: {_message(body)}", "retry")
+
+    def top(self, container_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json(f"/containers/{_q(container_id)}/top",
+                                            {"ps_args": "-o pid,user,pcpu,pmem,rss,etime,args"}, "The session")
+        return result
+
+    def stats(self, container_id: str, one_shot: bool = False) -> dict[str, Any]:
+        """One stats reading; `one_shot` answers at once (no CPU baseline: compare two readings)."""
+        params = {"stream": "0", **({"one-shot": "1"} if one_shot else {})}
+        result: dict[str, Any] = self._json(f"/containers/{_q(container_id)}/stats", params, "The session")
+        return result
+
     def logs(self, container_id: str, tail: int | str = "all", timestamps: bool = False) -> bytes:
         params = {"stdout": "1", "stderr": "1", "tail": str(tail), "timestamps": "1" if timestamps else "0"}
-        status, body = self._get(f"/containers/{urllib.parse.quote(container_id)}/logs", params)
+        status, body = self._get(f"/containers/{_q(container_id)}/logs", params)
         if status == 404:
             raise NotFound(f"Session container {container_id[:12]} is gone", "run canfar-desktop ps -a")
         if status >= 400:
             raise CanfarError(f"The engine cannot show this session's output: {_message(body)}",
                               "its logging driver may not keep output; see docker info")
         return demux(body)
+
+
+def _q(container_id: str) -> str:
+    return urllib.parse.quote(container_id, safe="")
 
 
 def _message(body: bytes) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from typing import Any
 
+from ..errors import CanfarError, ImageError, LaunchError
 from ..host import HostInfo, ImageInfo
 from ..kinds import image_kinds
+from ..plan import ContainerPlan
 
 
 def host_info(name: str, info: dict[str, Any], version: dict[str, Any]) -> HostInfo:
@@ -50,3 +54,86 @@ def demux(raw: bytes) -> bytes:
         out += raw[i + 8:i + 8 + size]
         i += 8 + size
     return bytes(out) if i else raw
+
+
+_UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def size_bytes(text: str) -> int:
+    """"1g", "512m" or a plain number of bytes, as the engine's size options read them."""
+    value = text.strip().lower()
+    if value and value[-1] in _UNITS:
+        return int(float(value[:-1]) * _UNITS[value[-1]])
+    return int(value)
+
+
+def container_config(plan: ContainerPlan) -> dict[str, Any]:
+    """A session's container as the engine's `POST /containers/create` body: one source for both clients."""
+    host_config: dict[str, Any] = {
+        "PortBindings": {port: [{"HostIp": ip, "HostPort": str(host_port) if host_port else ""}]
+                         for port, (ip, host_port) in plan.ports.items()},
+        # NoCopy: the image's folder must not be copied into /arc or /scratch volumes (that also resets
+        # their owner to the image's root; see DockerHost.prepare_volumes)
+        "Mounts": [{"Target": m.target, "Source": m.source, "Type": m.type, "ReadOnly": m.read_only,
+                    **({"VolumeOptions": {"NoCopy": True}} if m.type == "volume" else {})} for m in plan.mounts],
+        "NanoCpus": plan.nano_cpus or 0,
+        "Memory": plan.mem_limit or 0,
+        "MemorySwap": plan.mem_limit or 0,  # no swap beyond the limit: a kill, not a crawl
+        "MemoryReservation": plan.mem_reservation or 0,
+        "PidsLimit": plan.pids_limit,
+        "DeviceRequests": [{"Driver": d["Driver"], "Count": d["Count"], "Capabilities": d["Capabilities"]}
+                           for d in plan.device_requests] or None,
+        "ShmSize": size_bytes(plan.shm_size),
+        "SecurityOpt": list(plan.security_opt),
+        "CapDrop": list(plan.cap_drop),
+        "Init": plan.init,
+    }
+    return {
+        "Image": plan.image,
+        "Cmd": plan.command,
+        "Env": [f"{k}={v}" for k, v in plan.environment.items()],
+        "Labels": dict(plan.labels),
+        "User": plan.user,
+        "WorkingDir": plan.working_dir,
+        "Hostname": plan.hostname,
+        "ExposedPorts": {port: {} for port in plan.ports},
+        "HostConfig": host_config,
+    }
+
+
+def create_refused(host: str, image: str, status: int, message: str) -> CanfarError:
+    """The engine's refusal to create a session container, as a person reads it."""
+    if status == 404 and "image" in message.lower():
+        return ImageError(f"The image {image} is not on {host}", "pull or build it first")
+    return LaunchError(f"The engine refused to create the session: {message}",
+                       "check the image, resources and folders, or run canfar-desktop doctor")
+
+
+def start_refused(message: str) -> LaunchError:
+    """The engine's refusal to start a created session container."""
+    if "port is already allocated" in message or "address already in use" in message:
+        return LaunchError("The session's port is already in use on this host",
+                           "pick another port or leave it empty so a free one is chosen")
+    return LaunchError(f"The session could not start: {message}", "run canfar-desktop doctor")
+
+
+def file_from_tar(archive: bytes) -> bytes | None:
+    """The one regular file in an archive the engine sends for `GET /containers/{id}/archive`."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = tar.next()
+        if member is None or not member.isfile():
+            return None
+        handle = tar.extractfile(member)
+        return handle.read() if handle else None
+
+
+def tar_of(files: dict[str, bytes], mode: int) -> bytes:
+    """Files as the archive `PUT /containers/{id}/archive` takes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = mode
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

@@ -1,0 +1,62 @@
+"""The cards' live CPU and memory sparklines: which cards stream, and when they are repainted.
+
+Only running sessions whose cards are on screen ask the hub for a stream (under the owner name
+"cards"); scrolling, a new listing and the window coming back re-check that. Sparklines are a
+glance, not a graph: a card is repainted every couple of seconds with the last minute and a half,
+which keeps an idle window with many sessions cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+
+from ..core.lifecycle import State
+from ..core.monitor import Key, Point
+from .cards import SessionCard
+from .monitors import Monitors
+
+CARD_REFRESH_S = 2.0  # how often a card's sparkline is repainted
+SPARK_POINTS = 90  # the last minute and a half
+
+
+class CardSparklines(QObject):
+    """Feeds the hub's readings to the visible cards' sparklines (the dashboard owns one)."""
+
+    def __init__(self, monitors: Monitors, cards: Callable[[], dict[str, SessionCard]],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.monitors = monitors
+        self.hub = monitors.hub
+        self.cards = cards  # "host/id" -> card, as the dashboard holds them now
+        self._painted: dict[Key, float] = {}
+        self._timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_cards)
+        monitors.point.connect(self._on_point)
+        monitors.on_screen_changed.connect(lambda on: on and self.schedule())
+
+    def schedule(self) -> None:
+        """Re-check the cards shortly (many changes in a row cost one check)."""
+        self._timer.start()
+
+    def update_cards(self) -> None:
+        """Stream the running sessions whose cards are on screen; clear sparklines of the others."""
+        shown = []
+        for card in self.cards().values():
+            s = card.session
+            if s is None:
+                continue
+            running = s.status == "running" and s.state != State.TERMINATING  # launching ones too: slow starts
+            card.monitors.setVisible(running)
+            if running and card.isVisible() and not card.visibleRegion().isEmpty():
+                shown.append(s)
+                card.monitors.set_points(self.hub.history((s.host, s.id))[-SPARK_POINTS:])
+        self.hub.want("cards", shown)
+
+    def _on_point(self, key: Key, _point: Point) -> None:
+        card = self.cards().get(f"{key[0]}/{key[1]}")
+        now = time.monotonic()
+        if card is not None and card.monitors.isVisible() and now - self._painted.get(key, 0.0) >= CARD_REFRESH_S:
+            self._painted[key] = now
+            card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])

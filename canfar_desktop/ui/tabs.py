@@ -1,0 +1,160 @@
+"""The session tabs beside the dashboard: one per open session, plus the pop-up windows its page opened.
+
+Opening asks the core for the session's URL (secret included) on a worker; closing a tab leaves the
+session running (it shows Suspended once no viewer is connected). Each tab follows its session
+through the store and says so when it stops. QtWebEngine is imported with the first tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from ..core.kinds import KINDS
+from ..core.service import SessionService
+from ..core.session import Session
+from ..core.settings import AppPaths
+from . import icons
+from .messages import MessageBar
+from .store import SessionStore
+from .tasks import Runner
+
+if TYPE_CHECKING:
+    from .browser import SessionTab
+
+Key = tuple[str, str]  # (host, session id)
+
+
+class SessionTabs(QObject):
+    """Owns the tab widget (`widget`) and which session each tab shows (`session_tabs`)."""
+
+    shown = Signal(bool)  # the tab area appears (first tab) or goes (last tab closed)
+
+    def __init__(self, service: SessionService, runner: Runner, store: SessionStore, paths: AppPaths,
+                 messages: MessageBar, renew: Callable[[Session | None], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service, self.runner, self.store, self.paths, self.messages = service, runner, store, paths, messages
+        self.renew = renew
+        self.session_tabs: dict[Key, SessionTab] = {}
+        self._seen: set[Key] = set()
+        self.widget = QTabWidget()
+        self.widget.setTabsClosable(True)
+        self.widget.setMovable(True)
+        self.widget.setDocumentMode(True)
+        self.widget.setAccessibleName("Session tabs")
+        self.widget.tabCloseRequested.connect(self.close_tab)
+        self.widget.setVisible(False)
+
+    def open_session(self, session_id: str, host: str | None = None) -> None:
+        """Open (or focus) a session's tab; it must be Running or Suspended."""
+        key = (host or self.service.settings.default_host, session_id)
+        tab = self.session_tabs.get(key)
+        if tab is not None:
+            self._focus(tab)
+            if tab.stopped:
+                tab.update_session(self.store.find(session_id, host))
+            return
+
+        def prepare() -> tuple[Session, str]:
+            s = self.service.get(session_id, host)
+            url = self.service.open_url(s)
+            self.service.mark_opened(s)
+            return s, url
+
+        self.runner.run(prepare, on_done=lambda r: self._add(*r), on_error=self.messages.show_error)
+
+    def _add(self, s: Session, url: str) -> None:
+        key = (s.host, s.id)
+        if key in self.session_tabs:
+            self._focus(self.session_tabs[key])
+            return
+        from .browser import SessionTab, make_profile  # QtWebEngine loads here, on the first tab
+
+        tab = SessionTab(s, url, make_profile(self.paths.profiles_dir, s.id))
+        self._wire(tab)
+        self.session_tabs[key] = tab
+        self.widget.addTab(tab, icons.icon(s.kind if s.kind in KINDS else "contributed"), s.name)
+        self.widget.setTabToolTip(self.widget.indexOf(tab), f"{s.name} ({s.kind}, {s.id})")
+        tab.load()
+        self._focus(tab)
+        QTimer.singleShot(1500, self.store.refresh)
+
+    def _wire(self, tab: SessionTab) -> None:
+        tab.close_requested.connect(lambda t: self.close_tab(self.widget.indexOf(t)))
+        tab.renew_requested.connect(self.renew)
+        tab.popup_opened.connect(self._popup)
+        tab.message.connect(lambda text, hint, level: self.messages.show_message(text, hint, level))
+
+    def _popup(self, tab: SessionTab) -> None:
+        index = self.widget.indexOf(tab)
+        if index < 0:
+            self._wire(tab)
+            self.widget.addTab(tab, icons.icon("external"), "window")
+            self._focus(tab)
+        else:
+            self.widget.setTabText(index, tab.title())
+
+    def _focus(self, tab: QWidget) -> None:
+        self._show(True)
+        self.widget.setCurrentWidget(tab)
+
+    def _show(self, visible: bool) -> None:
+        if visible == self.widget.isHidden():  # hidden on purpose, not merely in a hidden window
+            self.widget.setVisible(visible)
+            self.shown.emit(visible)
+
+    def close_current(self) -> None:
+        if self.widget.isVisible() and self.widget.count():
+            self.close_tab(self.widget.currentIndex())
+
+    def close_tab(self, index: int) -> None:
+        """Close a tab; the session keeps running (it shows Suspended once no viewer is connected)."""
+        tab = self.widget.widget(index)
+        if tab is None:
+            return
+        self.widget.removeTab(index)
+        for key, t in list(self.session_tabs.items()):
+            if t is tab:
+                del self.session_tabs[key]
+                for popup in t.popups:
+                    i = self.widget.indexOf(popup)
+                    if i >= 0:
+                        self.widget.removeTab(i)
+        for t in self.session_tabs.values():
+            if tab in t.popups:
+                t.popups.remove(tab)  # type: ignore[arg-type]
+        dispose = getattr(tab, "dispose", None)
+        if callable(dispose):
+            dispose()
+        else:  # a plain page (the self-test's) has nothing of a session to release
+            tab.deleteLater()
+        if self.widget.count() == 0:
+            self._show(False)
+        for delay in (700, 2000):
+            QTimer.singleShot(delay, self.store.refresh)
+
+    def close_all(self) -> None:
+        while self.widget.count():
+            self.close_tab(0)
+
+    def switch(self, step: int) -> None:
+        count = self.widget.count()
+        if count and self.widget.isVisible():
+            self.widget.setCurrentIndex((self.widget.currentIndex() + step) % count)
+
+    def sessions_changed(self) -> None:
+        """Every tab follows its session (a stopped one says why); hosts that do not answer are left be."""
+        for key, tab in self.session_tabs.items():
+            if key[0] in self.store.unreachable:
+                continue
+            s = self.store.find(key[1], key[0])
+            if s is not None:
+                self._seen.add(key)
+            elif key not in self._seen:
+                continue  # opened before the store listed it
+            tab.update_session(s)
+            for popup in tab.popups:
+                popup.update_session(s)

@@ -1,0 +1,72 @@
+"""Readiness is probed from this machine: a session whose app starts answering is noticed within 100 ms.
+
+The app inside the session starts only when the test says so (a file appears in its /scratch), so the
+moment it first answers is measured by the test's own tight poller on the same port, independently of
+the core's probe; the core's wait_ready must return within 100 ms of that moment.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.service import SessionService
+from canfar_desktop.core.session import Session
+from canfar_desktop.core.settings import AppPaths
+
+from ..helpers import http_get, wait_for
+
+NOTICED_WITHIN_S = 0.1
+GATED = ("sh", "-c", "while [ ! -e /scratch/go ]; do sleep 0.01; done; exec python3 /opt/contributed/app.py")
+
+
+def first_answer(port: int, stop: threading.Event) -> float | None:
+    """The monotonic time at which 127.0.0.1:port first answered HTTP 200, polled every millisecond or so."""
+    while not stop.is_set():
+        try:
+            if http_get(port, "/")[0] == 200:
+                return time.monotonic()
+        except OSError:  # nothing listens inside yet (the engine's proxy accepts, then drops)
+            pass
+        time.sleep(0.001)
+    return None
+
+
+def test_a_ready_session_is_noticed_within_100_ms(make_service: Callable[..., SessionService],
+                                                  session_images: dict[str, str], paths: AppPaths) -> None:
+    service = make_service(session_limit=5)
+    delays = []
+    for i in range(3):  # three launches: a single timing on a shared machine could be luck either way
+        s = service.launch(service.prepare_launch("contributed", session_images["contributed"], f"gated-{i}",
+                                                  command=GATED))
+        assert wait_for(lambda s=s: service.get(s.id).status == "running", 30, "the gated session running")
+        s = service.get(s.id)
+        assert s.host_port and s.state == State.LAUNCHING
+        stop = threading.Event()
+        seen: dict[str, float | None] = {}
+        poller = threading.Thread(target=lambda: seen.setdefault("t", first_answer(s.host_port, stop)), daemon=True)
+        noticed: dict[str, object] = {}
+
+        def wait(s: Session = s) -> None:
+            ready = service.wait_ready(s, timeout=60)
+            noticed["t"] = time.monotonic()
+            noticed["state"] = ready.state
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        poller.start()
+        waiter.start()
+        (paths.scratch_dir / s.id / "go").touch()
+        waiter.join(60)
+        stop.set()
+        poller.join(10)
+        assert "t" in noticed and noticed["state"] == State.RUNNING, "wait_ready did not return Running"
+        answered = seen.get("t")
+        assert answered is not None, "the test's poller never saw the app answer"
+        delays.append(float(noticed["t"]) - answered)  # type: ignore[arg-type]
+        service.delete(s)
+    print(f"ready noticed after {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
+    assert statistics.median(delays) < NOTICED_WITHIN_S, f"noticed {[round(d * 1000) for d in delays]} ms after ready"
+    assert max(delays) < 3 * NOTICED_WITHIN_S, f"one launch noticed {max(delays) * 1000:.0f} ms after ready"

@@ -3,8 +3,8 @@
 Listing sessions, inspecting one, the host's capacity, images and a log tail are a few JSON
 requests; answering them without the Docker SDK (and the requests, urllib3 and paramiko it imports)
 is what lets `canfar-desktop ps` answer about as fast as `docker ps`; creating and starting a session
-are a few more. Streams (events, logs, stats), pulls and volumes go to the SDK-backed DockerHost,
-imported on first use.
+and the streams (events, logs, stats) are a few more. Pulls and volumes go to the SDK-backed
+DockerHost, imported on first use.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import socket
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import CanfarError, EngineUnavailable, NotFound
@@ -235,6 +236,50 @@ class LocalEngine:
         result: dict[str, Any] = self._json(f"/containers/{_q(container_id)}/stats", params, "The session")
         return result
 
+    # --- streams: one connection each, closed from any thread to end a blocked read ------------
+
+    def _stream(self, path: str, params: dict[str, str], frames: bool = False) -> HttpStream:
+        conn = _UnixConnection(self._path, TIMEOUT_S)
+        try:
+            conn.request("GET", f"{path}?{urllib.parse.urlencode(params)}", headers={"Host": "docker"})
+            response = conn.getresponse()
+        except (http.client.HTTPException, OSError) as exc:
+            conn.close()
+            raise _unavailable(exc, self.where) from None
+        if response.status == 404:
+            conn.close()
+            raise NotFound(f"{path} is not on {self.name}", "run canfar-desktop ps -a")
+        if response.status >= 400:
+            message = _message(response.read())
+            conn.close()
+            raise CanfarError(f"The engine on {self.name} refused: {message}", "run canfar-desktop doctor")
+        if conn.sock is not None:
+            conn.sock.settimeout(None)  # a stream waits as long as the engine has nothing to say
+        return HttpStream(conn, response, self.where, frames)
+
+    def events(self, since: float | None = None, until: float | None = None,
+               session_only: bool = True, container: str | None = None) -> HttpStream:
+        """The engine's container events; with `until` the stream ends there, else it follows."""
+        filters: dict[str, list[str]] = {"type": ["container"]}
+        if session_only:
+            filters["label"] = [L_ID]
+        if container:
+            filters["container"] = [container]
+        params = {"filters": json.dumps(filters)}
+        if since is not None:
+            params["since"] = f"{since:.9f}"
+        if until is not None:
+            params["until"] = f"{until:.9f}"
+        return self._stream("/events", params)
+
+    def follow_logs(self, container_id: str, tail: int | str = "all") -> HttpStream:
+        params = {"stdout": "1", "stderr": "1", "follow": "1", "tail": str(tail)}
+        return self._stream(f"/containers/{_q(container_id)}/logs", params, frames=True)
+
+    def stats_stream(self, container_id: str) -> HttpStream:
+        """The engine's per-second stats readings until closed."""
+        return self._stream(f"/containers/{_q(container_id)}/stats", {"stream": "1"})
+
     def logs(self, container_id: str, tail: int | str = "all", timestamps: bool = False) -> bytes:
         params = {"stdout": "1", "stderr": "1", "tail": str(tail), "timestamps": "1" if timestamps else "0"}
         status, body = self._get(f"/containers/{_q(container_id)}/logs", params)
@@ -244,6 +289,62 @@ class LocalEngine:
             raise CanfarError(f"The engine cannot show this session's output: {_message(body)}",
                               "its logging driver may not keep output; see docker info")
         return demux(body)
+
+
+class HttpStream:
+    """A streaming answer: JSON documents one per line (events, stats), or a container's output frames."""
+
+    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, where: str,
+                 frames: bool) -> None:
+        self._conn = conn
+        self._response = response
+        self._where = where
+        self._frames = frames
+        self._closed = False
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from (self._output() if self._frames else self._documents())
+        except (http.client.HTTPException, OSError, ValueError, AttributeError) as exc:
+            # closed from another thread: http.client fails in many ways mid-read (AttributeError too)
+            if not self._closed:
+                raise _unavailable(exc, self._where) from None
+        finally:
+            self.close()
+
+    def _documents(self) -> Iterator[dict[str, Any]]:
+        while not self._closed:
+            line = self._response.readline()
+            if not line:
+                return
+            if line.strip():
+                yield json.loads(line)
+
+    def _output(self) -> Iterator[bytes]:
+        """The multiplexed stdout/stderr frames of a container without a TTY, as raw bytes."""
+        while not self._closed:
+            header = self._response.read(8)
+            if len(header) < 8:
+                return
+            if header[0] not in (0, 1, 2) or header[1:4] != b"\0\0\0":  # a TTY container: plain output
+                yield header
+                while not self._closed and (data := self._response.read1(65536)):
+                    yield data
+                return
+            data = self._response.read(int.from_bytes(header[4:8], "big"))
+            if not data:
+                return
+            yield data
+
+    def close(self) -> None:
+        self._closed = True
+        sock = self._conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read blocked in another thread
+            except OSError:
+                pass
+        self._conn.close()
 
 
 def _q(container_id: str) -> str:

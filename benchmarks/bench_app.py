@@ -137,7 +137,8 @@ def card_latency(env: dict[str, str], client: docker.DockerClient) -> tuple[list
     from canfar_desktop.core.lifecycle import State
     from canfar_desktop.core.service import SessionService
     from canfar_desktop.core.settings import AppPaths, load_settings
-    from canfar_desktop.ui.app import build_app, install_event_loop, prepare_qt
+    from canfar_desktop.ui.app import build_app, install_event_loop
+    from canfar_desktop.ui.start import prepare_qt
 
     install_event_loop(prepare_qt(), running=True)  # the QEventLoops below drive it
     paths = AppPaths.default()

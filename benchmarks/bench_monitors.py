@@ -40,7 +40,8 @@ def child(case: str, seconds: float) -> None:
 
     from canfar_desktop.core.service import SessionService
     from canfar_desktop.core.settings import AppPaths, load_settings
-    from canfar_desktop.ui.app import build_app, install_event_loop, prepare_qt
+    from canfar_desktop.ui.app import build_app, install_event_loop
+    from canfar_desktop.ui.start import prepare_qt
 
     app = prepare_qt()
     install_event_loop(app, running=True)  # app.exec() below drives it

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import sys
 
+CLI_OPTIONS = ("-h", "--help", "-V", "--version", "--debug")
+
+
+def is_cli_invocation(args: list[str]) -> bool:
+    """A verb (any word, known or not: the CLI says what it does not know) or a CLI option runs the CLI;
+    nothing, or the app's own options (--minimized, --self-test, Qt's), opens the app."""
+    return bool(args) and (not args[0].startswith("-") or args[0] in CLI_OPTIONS)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    from .cli import is_cli_invocation
-
     if is_cli_invocation(args):
         from .cli import run
 
         return run(args)
-    from .ui.app import run_app
+    from .ui.start import run_app  # imports only Qt's widgets before the window is on screen
 
     return run_app(args)
 

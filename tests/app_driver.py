@@ -52,9 +52,9 @@ def observe_window() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from canfar_desktop.ui import app as ui_app
+    from canfar_desktop.ui import start as ui_start
 
-    real = ui_app.prepare_qt
+    real = ui_start.prepare_qt
 
     deadline = time.monotonic() + LOOK_WITHIN_S
 
@@ -75,7 +75,7 @@ def observe_window() -> None:
         QTimer.singleShot(0, look)
         return qapp
 
-    ui_app.prepare_qt = prepare
+    ui_start.prepare_qt = prepare
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from .paths import AppPaths
 from .platform import HAS_UNIX_SOCKETS
-from .settings import AppPaths
 
 
 def socket_path(paths: AppPaths) -> Path:

@@ -13,11 +13,9 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,10 +29,10 @@ from pydantic import (
 from .errors import SettingsError
 from .files import move_aside, open_private, take_lock
 from .files import write_atomic as write_atomic  # other modules write their files through settings
+from .paths import AppPaths as AppPaths  # where settings live, with the settings
 from .platform import is_root, unlock
 
 SCHEMA_VERSION = 1
-APP_NAME = "canfar-desktop"
 DEFAULT_HOST = "local"
 DEFAULT_API_PORT = 7654  # where `canfar-desktop api` and the app's background API listen by default
 USER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
@@ -44,44 +42,6 @@ SYSTEM_USERS = frozenset({"root", "daemon", "bin", "sys", "sync", "nobody"})
 # (UID_MAX 60000) and below systemd's dynamic users (61184 and up).
 FREE_ID_FIRST, FREE_ID_LAST = 60001, 61183
 MERGED_BY_ENTRY = ("last_choices",)  # dict settings saved entry by entry (one kind's choice at a time)
-
-
-@dataclass(frozen=True)
-class AppPaths:
-    """The folders the app writes to; one object so tests can redirect all of them at once."""
-
-    config_dir: Path
-    data_dir: Path
-    state_dir: Path
-
-    @classmethod
-    def default(cls) -> AppPaths:
-        home = os.environ.get("CANFAR_DESKTOP_HOME")
-        if home:
-            root = Path(home)
-            return cls(root / "config", root / "data", root / "state")
-        return cls(
-            platformdirs.user_config_path(APP_NAME),
-            platformdirs.user_data_path(APP_NAME),
-            platformdirs.user_state_path(APP_NAME),
-        )
-
-    @property
-    def settings_file(self) -> Path:
-        return self.config_dir / "settings.json"
-
-    @property
-    def profiles_dir(self) -> Path:
-        """Browser profiles, one per session, so cookies never leak between sessions."""
-        return self.data_dir / "profiles"
-
-    @property
-    def scratch_dir(self) -> Path:
-        return self.state_dir / "scratch"
-
-    @property
-    def ledger_file(self) -> Path:
-        return self.state_dir / "ledger.json"
 
 
 def _is_root() -> bool:
@@ -177,7 +137,7 @@ def check_arc_root(value: str, paths: AppPaths | None = None) -> str:
 class Resources(BaseModel):
     """Resources a session asks for: flexible (burstable) or fixed cores and RAM, plus GPUs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     mode: Literal["flexible", "fixed"] = "flexible"
     cores: float = Field(default=2, gt=0, le=256)
@@ -188,7 +148,7 @@ class Resources(BaseModel):
 class LaunchChoice(BaseModel):
     """The last choices made for a kind, offered again by the launch dialog and the tray."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     image: str = ""
     resources: Resources = Field(default_factory=Resources)
@@ -198,7 +158,7 @@ class LaunchChoice(BaseModel):
 class HostConfig(BaseModel):
     """A Docker host sessions can run on: the local engine, ssh://user@host[:port] or tcp:// with TLS."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = DEFAULT_HOST
     url: str = ""  # empty: DOCKER_HOST, then the current Docker context, then the default socket
@@ -217,7 +177,7 @@ class HostConfig(BaseModel):
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, defer_build=True)
 
     schema_version: int = SCHEMA_VERSION
     hosts: list[HostConfig] = Field(default_factory=lambda: [HostConfig()])

@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
 
-from .. import __version__
-from ..core.instance import send_to_running_app
 from ..core.monitor import MonitorHub
 from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
@@ -47,32 +45,6 @@ from .window import MainWindow
 
 log = logging.getLogger(__name__)
 SELF_TEST_DEADLINE_MS = 60_000
-
-
-def parse_args(args: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="canfar-desktop", description="CANFAR Desktop: interactive sessions")
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    parser.add_argument("--minimized", action="store_true", help="start with the window minimized")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the window and an embedded page, print 'self-test ok' and exit")
-    known, _qt_args = parser.parse_known_args(args)
-    return known
-
-
-def prepare_qt() -> QApplication:
-    """The QApplication, configured as QtWebEngine needs before it exists."""
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")  # Chromium refuses root with its sandbox
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    app = QApplication([sys.argv[0] if sys.argv else "canfar-desktop"])
-    app.setApplicationName("canfar-desktop")
-    app.setApplicationDisplayName("CANFAR Desktop")
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("net.canfar.Desktop")  # matches the installed .desktop file
-    return app
 
 
 def install_event_loop(app: QApplication, running: bool = False) -> asyncio.AbstractEventLoop:
@@ -197,11 +169,10 @@ def start_launch(window: MainWindow, spec: dict[str, Any]) -> None:
 class _Timing(QObject):
     """CANFAR_DESKTOP_TIMING=1: print wall-clock markers the benchmarks read (first paint, each dashboard)."""
 
-    def __init__(self, window: MainWindow, store: SessionStore) -> None:
+    def __init__(self, window: MainWindow, store: SessionStore, painted: bool = False) -> None:
         super().__init__(window)
         self.window = window
-        self.painted = False
-        print(f"canfar-timing start {time.time():.4f}", flush=True)
+        self.painted = painted  # the skeleton (start.py) printed the first paint
         window.installEventFilter(self)
         store.changed.connect(self.sessions)  # after the window's own slot: the cards are current
 
@@ -250,17 +221,10 @@ def self_test(window: MainWindow, loop: asyncio.AbstractEventLoop) -> int:
     return code
 
 
-def run_app(args: list[str]) -> int:
-    opts = parse_args(args)
-    if opts.version:
-        print(f"canfar-desktop {__version__}")
-        return 0
-    logging.basicConfig(level=logging.INFO if os.environ.get("CANFAR_DESKTOP_DEBUG") else logging.WARNING)
-    paths = AppPaths.default()
-    # A second start raises the running window (a login-time start with --minimized leaves it be).
-    if not opts.self_test and send_to_running_app(paths, {"ping": True} if opts.minimized else {"raise": True}):
-        return 0
-    app = prepare_qt()
+def launch(app: QApplication, opts: argparse.Namespace, paths: AppPaths, skeleton: QMainWindow | None) -> int:
+    """Everything after the first paint (start.run_app): settings, service, the app's parts, the loop.
+
+    The real window takes the skeleton's place and geometry; the session loop fills it in."""
     loop = install_event_loop(app)
     settings, warning = load_settings(paths)
     service = SessionService(settings, paths)
@@ -268,7 +232,7 @@ def run_app(args: list[str]) -> int:
     window = parts.window
     install_excepthook(window)
     if os.environ.get("CANFAR_DESKTOP_TIMING"):
-        _Timing(window, parts.store)  # a child of the window: lives as long as it
+        _Timing(window, parts.store, painted=skeleton is not None)  # a child of the window: lives as long as it
     if opts.self_test:
         window.show()
         return self_test(window, loop)
@@ -280,7 +244,12 @@ def run_app(args: list[str]) -> int:
         if not tray.available:
             window.showMinimized()  # no tray to live in: a minimised window stays reachable
     else:
+        if skeleton is not None:
+            window.setGeometry(skeleton.geometry())
         window.show()
+    if skeleton is not None:
+        skeleton.close()
+        skeleton.deleteLater()
 
     quitting = asyncio.Event()
     app.aboutToQuit.connect(quitting.set)

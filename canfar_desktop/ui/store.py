@@ -8,6 +8,7 @@ the widgets to read. A host that fails keeps its last known sessions (shown as u
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +22,23 @@ from ..core.session import Session
 from ..core.watch import Listener, Snapshot, Watcher
 
 log = logging.getLogger(__name__)
+
+
+CLOCK_TICK_S = 30.0  # at least this often `changed` fires, for what moves with the clock alone
+RTT_MOVE = 0.5  # a host's round trip shown again when it moved by half
+
+
+def _statuses_moved(old: dict[str, HostStatus], new: dict[str, HostStatus]) -> bool:
+    """Whether host statuses changed enough to show: reachability, errors, or a round trip that moved."""
+    if old.keys() != new.keys():
+        return True
+    for name, now in new.items():
+        was = old[name]
+        if (was.ok, was.error) != (now.ok, now.error):
+            return True
+        if was.rtt_ms and now.rtt_ms and abs(now.rtt_ms - was.rtt_ms) > RTT_MOVE * was.rtt_ms + 5:
+            return True
+    return False
 
 
 class _Relay(Listener):
@@ -66,6 +84,7 @@ class SessionStore(QObject):
         self.statuses: dict[str, HostStatus] = {}
         self.unreachable: dict[str, CanfarError] = {}
         self.loaded = False
+        self._announced_at = 0.0  # when `changed` was last emitted (only real changes, or the clock's tick)
         self.watcher = Watcher(service, _Relay(self))
         self._snapshot_seen.connect(self._apply)
         self._session_seen.connect(self._apply_one)
@@ -119,8 +138,13 @@ class SessionStore(QObject):
         for key, s in self.sessions.items():  # a host that failed keeps its last known sessions
             if key[0] in snap.errors:
                 kept.setdefault(key, s)
+        now = time.monotonic()
+        stale = now - self._announced_at > CLOCK_TICK_S  # times left and expiry warnings move with the clock
+        sessions_moved = kept != self.sessions or stale
+        statuses_moved = stale or _statuses_moved(self.statuses, snap.statuses)
         self.sessions = kept
-        self.statuses = snap.statuses
+        if statuses_moved:
+            self.statuses = snap.statuses
         for name, err in snap.errors.items():
             if name not in self.unreachable:
                 self.unreachable[name] = err
@@ -129,8 +153,12 @@ class SessionStore(QObject):
         for name in [n for n in self.unreachable if n not in snap.errors]:
             del self.unreachable[name]
             self.engine_recovered.emit(name)
-        self.changed.emit()
-        self.host_status_changed.emit()
+            sessions_moved = statuses_moved = True
+        if sessions_moved or not self._announced_at:
+            self._announced_at = now
+            self.changed.emit()
+        if statuses_moved:
+            self.host_status_changed.emit()
 
     def _apply_one(self, s: Session) -> None:
         key = (s.host, s.id)

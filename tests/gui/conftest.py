@@ -26,7 +26,7 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 @pytest.fixture(scope="session")
 def qapp() -> Any:
     """The QApplication made exactly as run_app makes it (QtWebEngine's attributes included)."""
-    from canfar_desktop.ui.app import prepare_qt
+    from canfar_desktop.ui.start import prepare_qt
 
     return prepare_qt()
 

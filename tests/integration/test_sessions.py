@@ -225,7 +225,7 @@ def test_cli_end_to_end(make_service: Callable[..., SessionService], session_ima
     cli = [sys.executable, "-m", "canfar_desktop"]
     for key, value in (("user", service.settings.user), ("arc_root", str(tmp_path / "arc"))):
         subprocess.run([*cli, "config", "set", key, value], check=True, capture_output=True)
-    created = subprocess.run([*cli, "create", "notebook", "-n", "cli-nb", "--wait", "-o", "json"],
+    created = subprocess.run([*cli, "create", "notebook", "-n", "cli-nb", "--wait", "--show-secret", "-o", "json"],
                              capture_output=True, text=True, timeout=180)
     assert created.returncode == 0, created.stderr
     data = json.loads(created.stdout)
@@ -236,6 +236,7 @@ def test_cli_end_to_end(make_service: Callable[..., SessionService], session_ima
     assert "cli-nb" in row and "Running" in row
     info = subprocess.run([*cli, "info", data["id"]], capture_output=True, text=True, check=True)
     secret = data["url"].rsplit("token=", 1)[1]
+    assert len(secret) == 48, "create --show-secret prints the whole URL"
     assert secret not in info.stdout and "token=********" in info.stdout, "info redacts the secret"
     deleted = subprocess.run([*cli, "delete", "-f", data["id"]], capture_output=True, text=True)
     assert deleted.returncode == 0 and f"{data['id']} deleted" in deleted.stdout

@@ -1,0 +1,53 @@
+"""Where the app keeps its files: settings, state, browser profiles, scratch folders.
+
+Kept apart from the settings model (pydantic) so that starting the app or talking to a running one
+costs only this small module.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "canfar-desktop"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The folders the app writes to; one object so tests can redirect all of them at once."""
+
+    config_dir: Path
+    data_dir: Path
+    state_dir: Path
+
+    @classmethod
+    def default(cls) -> AppPaths:
+        home = os.environ.get("CANFAR_DESKTOP_HOME")
+        if home:
+            root = Path(home)
+            return cls(root / "config", root / "data", root / "state")
+        return cls(
+            platformdirs.user_config_path(APP_NAME),
+            platformdirs.user_data_path(APP_NAME),
+            platformdirs.user_state_path(APP_NAME),
+        )
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def profiles_dir(self) -> Path:
+        """Browser profiles, one per session, so cookies never leak between sessions."""
+        return self.data_dir / "profiles"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.state_dir / "scratch"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.state_dir / "ledger.json"

@@ -19,6 +19,7 @@ from .formats import human_bytes
 from .hosts import is_remote
 from .lifecycle import ACTIVE, State
 from .monitor import Sample, parse_stats, reading_time
+from .platform_hosts import is_platform
 from .session import Session
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class Check:
 
 def run_checks(service: SessionService, session_ref: str | None = None, host: str | None = None) -> list[Check]:
     """Host checks, then (with a session) the checks of each trouble the guide names."""
+    if is_platform(service.host_config(host)):  # a science platform: what its API offers (platform_checks.py)
+        from .platform_checks import run_platform_checks
+
+        return run_platform_checks(service, session_ref, host)
     checks: list[Check] = []
     engine = check_engine(service, host)
     checks.append(engine)
@@ -54,17 +59,24 @@ def run_checks(service: SessionService, session_ref: str | None = None, host: st
     checks += [check_host_memory(service, host), check_session_limit(service, host), check_images(service, host)]
     checks += check_disk(service, host)
     checks += check_arc_permissions(service, host)
+    from .project_checks import group_checks, session_group_checks  # projects' groups, beside the uid's
+
+    checks += group_checks(service, host)
     if session_ref:
         try:
             s = service.get(session_ref, host)
         except CanfarError as exc:
             checks.append(Check("session", "Session", "fail", exc.message, hint=exc.hint))
             return checks
-        checks += session_checks(service, s)
+        checks += session_checks(service, s) + session_group_checks(service, s)
     return checks
 
 
 def session_checks(service: SessionService, s: Session) -> list[Check]:
+    if is_platform(service.host_config(s.host)):
+        from .platform_checks import platform_session_checks
+
+        return platform_session_checks(service, s)
     s = replace(s, oom_kills=service.oom_kills(s))
     out = [check_start(service, s), check_oom(s)]
     if s.status == "running":

@@ -24,6 +24,8 @@ class EngineEvent:
 
 
 def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
+    if raw.get("Type") == "platform":
+        return _platform_event(raw)
     action = str(raw.get("Action") or raw.get("status") or "").split(":")[0]
     if action not in RELEVANT:
         return None
@@ -42,3 +44,14 @@ def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
     elif action == "create":
         detail = f"image {attrs.get('image', '?')}"
     return EngineEvent(when, action, detail, str(actor.get("ID") or raw.get("id") or ""), str(attrs.get(L_ID, "")))
+
+
+def _platform_event(raw: dict[str, Any]) -> EngineEvent:
+    """A science platform's event (core/backends/skaha_shapes.py): in the engine's words where one
+    matches (create, start, kill, oom …), else the platform's own (Scheduled, Pulling, BackOff …)."""
+    actor = raw.get("Actor") or {}
+    attrs = actor.get("Attributes") or {}
+    when = datetime.fromtimestamp(int(raw.get("timeNano") or 0) / 1e9, UTC)
+    sid = str(actor.get("ID") or "")
+    return EngineEvent(when, str(raw.get("Action") or "event"), str(attrs.get("message") or ""), sid,
+                       str(attrs.get(L_ID) or sid))

@@ -9,11 +9,11 @@ produces; failures cross it only as the project's own errors (`core/errors.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from .plan import ContainerPlan
+from .plan import ContainerPlan, LaunchRequest
 
 ProgressFn = Callable[[str, float | None], None]  # (stage text, fraction 0..1 or None)
 
@@ -28,6 +28,9 @@ class HostInfo:
     os: str
     gpus_possible: bool
     docker_root: str
+    engine: str = "Docker"  # what answers: "Docker", or "Skaha" for a science platform
+    capacity: str = ""  # a platform's load in one line ("sessions request 120 of 1024 cores …")
+    session_limit: int | None = None  # the host's own limit of active sessions, when it has one
 
     @property
     def memory_gb(self) -> float:
@@ -109,13 +112,63 @@ class SessionHost(Protocol):
     def has_image(self, ref: str) -> bool: ...
     def images(self) -> list[ImageInfo]: ...
     def pull(self, ref: str, progress: ProgressFn | None = None) -> None: ...
+    def remove_image(self, ref: str) -> None: ...
     # storage and helpers
     def disk_usage(self) -> dict[str, Any]: ...
     def volumes(self, prefix: str) -> list[str]: ...
     def remove_volume(self, name: str) -> None: ...
     def prepare_volumes(self, image: str, mounts: list[tuple[str, int]], uid: int, gid: int) -> None: ...
     def helpers(self) -> list[dict[str, Any]]: ...
+    def ensure_network(self, name: str) -> None: ...
     # reaching session ports of a remote host from this machine
     @property
     def remote(self) -> bool: ...
     def dialer(self) -> Dialer: ...
+
+
+@runtime_checkable
+class PlatformHost(Protocol):
+    """A host that runs sessions itself (a science platform such as CANFAR's, through its session API)
+    rather than a container engine. Besides SessionHost's calls it takes a launch request whole, says
+    where a session opens, renews sessions itself, and reports its own round trip. The service asks
+    it for these instead of composing them Docker-style (containers, published ports and readiness
+    probes, renewals in the ledger); a running session on it is ready when the platform says so."""
+
+    poll_s: float  # how often to ask about a launching session (the platform is shared: gently)
+
+    def check(self, req: LaunchRequest) -> None: ...  # the platform's own rules; ValidationError
+    def params(self, req: LaunchRequest) -> dict[str, object]: ...  # what submit sends (a dry run)
+    def submit(self, req: LaunchRequest) -> str: ...  # launch; returns the session's id
+    def connect_url(self, session_id: str) -> str: ...
+    def extend(self, session_id: str) -> None: ...  # renew
+    def round_trip_ms(self) -> float | None: ...
+    def login(self) -> str: ...  # who is signed in and until when, in words ("" before the first call)
+
+
+def platform_of(host: object) -> PlatformHost | None:
+    """The host as a PlatformHost when it is one (else it is a container engine)."""
+    return host if isinstance(host, PlatformHost) else None
+
+
+@runtime_checkable
+class FileHost(Protocol):
+    """A host whose sessions' files can be reached (a container engine's archive API): files in and out,
+    streamed (core/transfer.py), a short command in a session, and a never-started helper container
+    that mounts /arc for the app's own use (core/projects.py). A science platform has its own storage."""
+
+    def archive_stat(self, container_id: str, path: str) -> dict[str, Any] | None: ...
+    def archive_read(self, container_id: str, path: str) -> tuple[Stream, dict[str, Any]]: ...
+    def archive_write(self, container_id: str, directory: str, chunks: Iterable[bytes]) -> None: ...
+    def exec_run(self, container_id: str, cmd: list[str], user: str) -> tuple[int, str]: ...
+    def helper_container(self, image: str, mounts: list[tuple[str, str, str]]) -> str: ...
+
+
+def files_of(host: object) -> FileHost:
+    """The host as a FileHost, or a clear refusal for a host that has no such access (a platform)."""
+    if isinstance(host, FileHost):
+        return host
+    from .errors import StateError
+
+    name = getattr(host, "name", "this host")
+    raise StateError(f"Files and projects of {name} cannot be reached from this app",
+                     "use the platform's own storage tools (canfar data, vcp) there")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from .platform import HAS_UNIX_SOCKETS
-from .settings import HostConfig
+from .platform_hosts import is_platform, storage_text
+from .settings import AppPaths, HostConfig
 
 if TYPE_CHECKING:
     from .host import SessionHost
@@ -92,6 +93,8 @@ def needs_tls(cfg: HostConfig) -> bool:
 
 def storage_description(cfg: HostConfig, local_arc: Path, user: str) -> str:
     """Where /arc lives for sessions on this host, in words for the UI and the CLI."""
+    if is_platform(cfg):
+        return storage_text(cfg)
     if not is_remote(cfg):
         return f"/arc is {local_arc} on this computer"
     if cfg.arc_path:
@@ -100,9 +103,14 @@ def storage_description(cfg: HostConfig, local_arc: Path, user: str) -> str:
             f"(canfar-arc-home-{user} and canfar-arc-projects)")
 
 
-def open_host(cfg: HostConfig) -> SessionHost:
+def open_host(cfg: HostConfig, user: str = "", paths: AppPaths | None = None) -> SessionHost:
     """The SessionHost for a configured host: this computer's engine through its socket (the SDK only
-    when needed), or a remote Docker engine over ssh:// or tcp:// through the SDK."""
+    when needed), a remote Docker engine over ssh:// or tcp:// through the SDK, or a science platform
+    (skaha+https://), whose sessions are `user`'s and whose saved login is under `paths`."""
+    if is_platform(cfg):
+        from .backends.skaha import SkahaHost
+
+        return cast("SessionHost", SkahaHost(cfg, user, paths or AppPaths.default()))
     url = resolve_url(cfg)
     if url.startswith("unix://") and HAS_UNIX_SOCKETS:
         from .backends.local_engine import LocalEngine

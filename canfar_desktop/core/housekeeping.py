@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from .errors import CanfarError, NotFound, StateError
+from .host import platform_of
 from .kinds import get_kind
 from .ledger import Ledger
 from .lifecycle import INTERRUPTED_AFTER_S, State
@@ -52,6 +53,10 @@ class Housekeeper:
         s = self.lister.get(ref, host)
         if s.state in (State.TERMINATING, State.TERMINATED, State.FAILED):
             raise StateError(f"Session {s.id} is {s.state.value} and cannot be renewed", "launch a new session")
+        platform = platform_of(self.hosts.get(s.host))
+        if platform is not None:  # the platform keeps the expiry and renews by its own lifetime
+            platform.extend(s.container_id)
+            return self.lister.get(s.id, s.host)
         expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
         self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
         if s.status in ("exited", "dead"):
@@ -63,7 +68,8 @@ class Housekeeper:
         stopped = []
         now = self.clock()
         for s in sessions:
-            if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting"):
+            if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting") \
+                    and platform_of(self.hosts.get(s.host)) is None:  # a platform stops its own
                 renewed = self.ledger.expiry(s.host, s.id)  # read again: a renewal may have just landed
                 if renewed is not None and renewed > now:
                     continue

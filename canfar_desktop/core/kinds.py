@@ -76,6 +76,7 @@ NOTEBOOK = Kind(
         "JUPYTER_TOKEN": ctx.secret,
         "NB_USER": ctx.user,
         "JUPYTER_CONFIG_DIR": f"{ctx.home}/.jupyter",
+        "PYTHONUSERBASE": f"{ctx.home}/.local",  # `pip install --user` persists in /arc/home
     },
     secret_env=("JUPYTER_TOKEN",),
     url=lambda ctx: f"{_prefix('notebook', ctx)}/lab/tree/arc/home/{ctx.user}?token={ctx.secret}",
@@ -101,18 +102,23 @@ DESKTOP = Kind(
     icon="desktop",
 )
 
+CARTA_IDLE_TIMEOUT_S = 100000  # CANFAR's: a little over a day before CARTA closes an unattended session
+
 CARTA = Kind(
     name="carta",
     title="CARTA",
     description="The CARTA viewer for FITS and HDF5 images and cubes (radio astronomy)",
     default_image="images.canfar.net/skaha/carta:5.1.0",
     port=3002,
+    # The command replaces the image's entrypoint (cartavis/carta's is `carta` itself), as on CANFAR.
     command=lambda ctx: [
         "carta", "--no_browser",
         "--host=0.0.0.0",
         "--port=3002",
         "--top_level_folder=/arc",
         f"--http_url_prefix={_prefix('carta', ctx)}",
+        "--enable_scripting",
+        f"--idle_timeout={CARTA_IDLE_TIMEOUT_S}",
         "/arc/projects",
     ],
     env=lambda ctx: {"CARTA_AUTH_TOKEN": ctx.secret, "UWS_HTTP_MAX_HEADERS_SIZE": "32768"},
@@ -126,7 +132,7 @@ FIREFLY = Kind(
     name="firefly",
     title="Firefly",
     description="The Firefly viewer for optical images, catalogues and cutouts",
-    default_image="images.canfar.net/skaha/firefly:latest",
+    default_image="images.canfar.net/skaha/firefly:2025.2",  # CANFAR tags Firefly by upstream version
     port=8080,
     env=lambda ctx: {"ADMIN_PASSWORD": ctx.secret},
     secret_env=("ADMIN_PASSWORD",),
@@ -166,13 +172,33 @@ HEADLESS = Kind(
     icon="contributed",
 )
 
+# An application started from a desktop session's Astro Software menu (core/desktop_apps.py): the
+# image's own command in a container that joins the desktop's network namespace, so it reaches the
+# desktop's X server (display :1) and nothing else does. No port, no page; it ends when the app closes.
+DESKTOP_APP = Kind(
+    name="desktop-app",
+    title="Desktop app",
+    description="An application on a desktop session's display, started from its Astro Software menu",
+    default_image="",
+    port=0,
+    url=lambda ctx: "",
+    probe=lambda ctx: Probe(""),
+    env=lambda ctx: {"DISPLAY": ":1", "SHELL": "/bin/bash"},
+    in_app_auth=False,
+    interactive=False,
+    icon="desktop",
+)
+
 # The interactive kinds: what the launch dialog, the tray and `create` offer.
 KINDS: dict[str, Kind] = {k.name: k for k in (NOTEBOOK, DESKTOP, CARTA, FIREFLY, CONTRIBUTED)}
-# Every kind a session can have, batch jobs included.
+# Every kind a session can be created as, batch jobs included.
 ALL_KINDS: dict[str, Kind] = {**KINDS, HEADLESS.name: HEADLESS}
+# Kinds only ever started from inside another session (never on their own, so not in ALL_KINDS).
+ATTACHED_KINDS: dict[str, Kind] = {DESKTOP_APP.name: DESKTOP_APP}
 
 
 def get_kind(name: str) -> Kind:
+    """A kind a session can be created as (a desktop's applications start from the desktop instead)."""
     from .errors import ValidationError
 
     try:
@@ -184,8 +210,8 @@ def get_kind(name: str) -> Kind:
 
 
 def is_batch(kind: str) -> bool:
-    """A batch job (headless): no app to wait for, and it does not count against the session limit."""
-    found = ALL_KINDS.get(kind)
+    """No app to wait for (a batch job, a desktop's application), and no slot of the session limit."""
+    found = ALL_KINDS.get(kind) or ATTACHED_KINDS.get(kind)
     return found is not None and not found.interactive
 
 

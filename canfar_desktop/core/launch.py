@@ -10,18 +10,19 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
 from .accounts import add_user
 from .errors import CanfarError, LaunchError, LimitError, NotFound, ValidationError
-from .host import ProgressFn, SessionHost
+from .host import ProgressFn, SessionHost, platform_of
 from .kinds import get_kind, is_batch
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import SessionLister
 from .plan import L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .projects import Project, ProjectStore
 from .registry import HostRegistry
 from .session import Session, with_inspect
 from .settings import AppPaths, Resources, Settings
@@ -85,12 +86,19 @@ class Launcher:
                                   f"choose a port between {PORT_MIN} and {PORT_MAX}, or none for a free one")
         info = self.hosts.get(cfg.name).info()
         validate_resources(res, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
-        return LaunchRequest(kind=k.name, image=ref, name=chosen_name, resources=res, env=parsed,
-                             command=tuple(command), host_port=port, host=cfg.name)
+        req = LaunchRequest(kind=k.name, image=ref, name=chosen_name, resources=res, env=parsed,
+                            command=tuple(command), host_port=port, host=cfg.name)
+        platform = platform_of(self.hosts.get(cfg.name))
+        if platform is not None:
+            platform.check(req)  # the platform's own resource options and rules
+        return req
 
     def dry_run(self, req: LaunchRequest) -> dict[str, object]:
         """The container configuration a launch would create, with nothing created."""
         dh = self.hosts.get(req.host or None)
+        platform = platform_of(dh)
+        if platform is not None:  # what would be sent to the platform
+            return {"host": dh.name, "request": platform.params(req)}
         info = dh.info()
         storage = session_storage(self.settings, self.paths, self.hosts.config(dh.name), dh.remote, "<id>",
                                   create=False)
@@ -112,6 +120,10 @@ class Launcher:
         """Create and start a session; returns it in Launching (use wait_ready for Running)."""
         report = progress or (lambda stage, fraction: None)
         dh = self.hosts.get(req.host or None)
+        platform = platform_of(dh)
+        if platform is not None:  # a platform launches from the request itself, under its own limits
+            report(f"submitting to {dh.name}", None)
+            return self.lister.refresh(dh.name, platform.submit(req), probe=False)
         info = dh.info()
         image_id = dh.image_id(req.image)
         if image_id is None:
@@ -124,12 +136,14 @@ class Launcher:
         if volumes:  # remote hosts: the engine makes volumes root's; sessions run as the user
             dh.prepare_volumes(req.image, volumes, self.settings.uid, self.settings.gid)
         plan = self._plan(req, session_id, new_secret(), storage, info.cpus, info.memory_gb)
+        groups = ProjectStore.of(dh, self.settings, self.paths, dh.name, dh.remote).of_user(self.settings.user, req.image)
+        plan = replace(plan, group_add=[p.gid for p in groups])  # the user's projects, named by add_user
         report("creating", None)
         with self.ledger.hold(f"launching-{session_id}"):
-            return self._create_and_start(dh, plan, image_id, report)
+            return self._create_and_start(dh, plan, image_id, report, groups)
 
     def _create_and_start(self, dh: SessionHost, plan: ContainerPlan, image_id: str,
-                          report: ProgressFn) -> Session:
+                          report: ProgressFn, groups: Sequence[Project] = ()) -> Session:
         session_id = plan.session_id
         scratch = next((m.source for m in plan.mounts if m.target == "/scratch"), "")
         with self.ledger.locked(f"launch-{dh.name}"):
@@ -141,9 +155,10 @@ class Launcher:
                     "active sessions",
                     "delete a session (canfar-desktop delete ID) or raise the limit in settings",
                 )
+            dh.ensure_network(plan.network)
             container_id = dh.create(plan)
         try:
-            add_user(dh, self.paths, self.settings, container_id, image_id)
+            add_user(dh, self.paths, self.settings, container_id, image_id, groups)
         except CanfarError:
             dh.remove(container_id)
             remove_scratch(dh, self.paths, scratch)
@@ -169,6 +184,7 @@ class Launcher:
         report = progress or (lambda stage, fraction: None)
         deadline = time.monotonic() + timeout
         dh = self.hosts.get(session.host)
+        platform = platform_of(dh)  # its own word "Running" is ready; it is asked gently
         report("waiting for the app", None)
         while True:
             current = with_inspect(session, dh.inspect(session.container_id))
@@ -178,6 +194,8 @@ class Launcher:
                     f"Session {session.id} stopped while launching: {failed.reason}",
                     f"see its logs (canfar-desktop logs {session.id})",
                 )
+            if current.status == "running" and platform is not None:
+                return self.lister.refresh(dh.name, session.container_id)
             if current.status == "running" and current.host_port and self.lister.probe(current):
                 self.lister.mark_ready(dh, current)
                 return self.lister.refresh(dh.name, session.container_id)
@@ -186,7 +204,7 @@ class Launcher:
                     f"Session {session.id} did not answer within {timeout:.0f} s",
                     f"see its logs (canfar-desktop logs {session.id}) or run canfar-desktop doctor {session.id}",
                 )
-            time.sleep(interval)
+            time.sleep(max(interval, platform.poll_s) if platform is not None else interval)
 
     def wait_finished(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
                       interval: float = 0.2) -> Session:

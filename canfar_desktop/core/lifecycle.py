@@ -97,6 +97,8 @@ def derive_state(f: Facts, now: datetime) -> tuple[State, str]:
         return State.EXPIRED, f"expired at {_stamp(f.expiry)}; stopping"
     if f.status == "restarting":
         return State.LAUNCHING, "restarting"
+    if f.status == "pending":  # a science platform has accepted it and is starting it
+        return State.LAUNCHING, "waiting for the platform to start it"
     if f.status == "paused":
         return State.SUSPENDED, "paused in the engine"
     if f.status != "running":

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import oom
 from .errors import CanfarError, NotFound, ValidationError
-from .host import SessionHost
+from .host import SessionHost, platform_of
 from .kinds import KINDS, LaunchContext, is_batch
 from .ledger import Ledger
 from .lifecycle import Facts, State, derive_state
@@ -79,6 +79,8 @@ class SessionLister:
                 parsed.append((s, str(summary.get("Status", ""))))
         known = {s.container_id for s, uptime in parsed
                  if s.status == "running" and self.readiness.known(s, renewals.get(s.id, {}), now, uptime)}
+        if platform_of(dh) is not None:  # a platform says itself when a session runs: that is ready
+            known |= {s.container_id for s, _ in parsed if s.status == "running"}
         if probe:  # probe every session not known to be ready at once, not one after another
             waiting = [s for s, _ in parsed if s.status == "running" and s.host_port is not None
                        and s.container_id not in known]
@@ -182,7 +184,7 @@ class SessionLister:
         except (ValueError, TypeError, KeyError) as exc:
             return unreadable(dh.name, summary, exc)
         entry = self.ledger.entry(dh.name, s.id)
-        ready = s.status == "running" and self.readiness.known(s, entry, self.clock())
+        ready = s.status == "running" and (platform_of(dh) is not None or self.readiness.known(s, entry, self.clock()))
         if not ready and probe and s.status == "running" and s.host_port is not None and self.probe(s):
             self.mark_ready(dh, s)
             ready = True

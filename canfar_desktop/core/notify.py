@@ -1,4 +1,4 @@
-"""When to warn about a session: ready, failed, expiring soon, expired.
+"""When to warn about a session: ready, failed, expiring soon, expired, a process killed out of memory.
 
 Pure functions over sessions and the clock, so the app's notifications, the tray and `ps` agree.
 """
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .lifecycle import ACTIVE, State
+from .oom import describe as describe_oom
 from .session import Session
 
 
@@ -50,7 +51,9 @@ def due_notices(previous: dict[str, State], sessions: Iterable[Session], now: da
     """Notices to give now, comparing with each session's previous state and what was given before.
 
     `given` is updated in place; a renewed session whose time left grows again can warn again, and a
-    session that launches again (an expired one renewed) can be ready, fail or expire again.
+    session that launches again (an expired one renewed) can be ready, fail or expire again. Each
+    new out-of-memory kill inside a session is told once; kills from before a session was first
+    seen (before the app started) are not news.
     """
     notices: list[Notice] = []
     steps = sorted(set(thresholds), reverse=True)
@@ -70,6 +73,14 @@ def due_notices(previous: dict[str, State], sessions: Iterable[Session], now: da
             notices.append(Notice(f"{key}/expired", s.id, s.host, f"{s.name} expired",
                                   f"session {s.name} reached its expiry and was stopped; renew restarts it",
                                   "warning", can_renew=True))
+        kills = len(s.oom_kills)
+        if kills and f"{key}/oom-{kills}" not in given:
+            if before is None:
+                given.add(f"{key}/oom-{kills}")
+            else:
+                notices.append(Notice(f"{key}/oom-{kills}", s.id, s.host, f"{s.name}: out of memory",
+                                      f"{describe_oom(s)}; a notebook's kernel restarts after it. Launch it "
+                                      "again with more memory (fixed resources) or use less at once", "warning"))
         left = s.time_left(now)
         if s.state in ACTIVE and left is not None:
             crossed = [m for m in steps if left <= m * 60]

@@ -37,6 +37,7 @@ HOST_HEADROOM_SHARE = 0.25  # a flexible session leaves a quarter of the host's 
 HOST_HEADROOM_MIN_GB = 1.0
 PIDS_LIMIT = 4096  # processes and threads per session: room for a desktop with a browser, not for a fork bomb
 SESSION_ID_ALPHABET = string.ascii_lowercase + string.digits
+SESSION_NETWORK = "canfar-sessions"  # a bridge with inter-container traffic off, for every session
 SHM_SIZE = "1g"
 
 
@@ -101,6 +102,9 @@ class ContainerPlan:
     cap_drop: list[str] = field(default_factory=lambda: ["ALL"])
     init: bool = True
     pids_limit: int = PIDS_LIMIT
+    entrypoint: list[str] | None = None  # None: the image's; [] clears it (the kind supplies the command)
+    network: str = SESSION_NETWORK  # no container on it reaches another (see core/host.py ensure_network)
+    group_add: list[int] = field(default_factory=list)  # the gids of the user's projects (core/projects.py)
 
 
 def limits(res: Resources, kind: Kind, host_cpus: int, host_ram_gb: float) -> tuple[float, float | None, float]:
@@ -183,11 +187,15 @@ def build_plan(
     gpus: list[dict[str, object]] = []
     if req.resources.gpus:
         gpus.append({"Driver": "nvidia", "Count": req.resources.gpus, "Capabilities": [["gpu"]]})
+    kind_command = None if req.command else kind.command(ctx)
     return ContainerPlan(
         session_id=session_id,
         container_name=f"canfar-{req.name.lower()}-{session_id}",
         image=req.image,
-        command=list(req.command) if req.command else kind.command(ctx),
+        command=list(req.command) if req.command else kind_command,
+        # as CANFAR does, a command the kind supplies replaces the image's entrypoint rather than
+        # being handed to it as arguments (cartavis/carta's entrypoint is `carta` itself)
+        entrypoint=[] if kind_command is not None else None,
         environment=env,
         labels=labels,
         user=f"{uid}:{gid}",

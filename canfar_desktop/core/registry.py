@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from .errors import CanfarError, StateError
 from .forwards import LOCAL_ADDRESS, TunnelManager
-from .host import HostInfo, SessionHost, Target
+from .host import HostInfo, SessionHost, Target, platform_of
 from .hosts import is_remote, open_host
 from .kinds import KINDS
 from .session import Session
-from .settings import HostConfig, Settings
+from .settings import AppPaths, HostConfig, Settings
 
 Opener = Callable[[HostConfig], SessionHost]
 
@@ -44,16 +44,19 @@ def probe_config(cfg: HostConfig, opener: Opener = open_host) -> HostProbe:
         host.ping()  # the first call connects (SSH handshake, TLS); time a second, as the dashboard does
         started = time.monotonic()
         host.ping()
-        return HostProbe((time.monotonic() - started) * 1000, host.info())
+        rtt = (time.monotonic() - started) * 1000
+        platform = platform_of(host)  # a platform answers the second from memory: its own round trip
+        return HostProbe(platform.round_trip_ms() or rtt if platform is not None else rtt, host.info())
     finally:
         host.reset()
 
 
 class HostRegistry:
     def __init__(self, settings: Settings, hosts: dict[str, SessionHost] | None = None,
-                 opener: Opener = open_host) -> None:
+                 opener: Opener | None = None, paths: AppPaths | None = None) -> None:
         self.settings = settings
-        self._opener = opener
+        # a platform host needs whose sessions they are and where a saved login is kept
+        self._opener = opener or (lambda cfg: open_host(cfg, self.settings.user, paths))
         self._hosts: dict[str, SessionHost] = dict(hosts or {})
         self._lock = threading.Lock()
         self.forwards = TunnelManager()  # local forwards to sessions on remote hosts
@@ -101,7 +104,9 @@ class HostRegistry:
             host.ping()
         except CanfarError as exc:
             return HostStatus(host.name, False, str(exc))
-        return HostStatus(host.name, True, rtt_ms=(time.monotonic() - started) * 1000)
+        platform = platform_of(host)  # it answers from a recent listing: its last real round trip counts
+        rtt = platform.round_trip_ms() if platform is not None else None
+        return HostStatus(host.name, True, rtt_ms=rtt if rtt is not None else (time.monotonic() - started) * 1000)
 
     def test(self, cfg: HostConfig) -> HostProbe:
         return probe_config(cfg, self._opener)

@@ -64,13 +64,17 @@ class HostOverview:
     arc_free: int | None
     arc_total: int | None
     error: str = ""
+    product: str = "Docker"  # what answers for the host: "Docker", or "Skaha" for a science platform
+    capacity: str = ""  # a platform's load in one line
 
     def lines(self) -> list[str]:
         if self.error:
             return [f"host {self.name}: {self.error}"]
-        out = [f"host {self.name}: Docker {self.engine} on {self.os}",
+        out = [f"host {self.name}: {self.product} {self.engine} on {self.os}",
                f"CPUs {self.cpus}, memory {human_bytes(self.memory_total)}"
                + (f" ({human_bytes(self.memory_used)} in use)" if self.memory_used is not None else "")]
+        if self.capacity:
+            out.append(f"platform load: {self.capacity}")
         if self.images_bytes is not None:
             out.append(f"engine disk: images {human_bytes(self.images_bytes)}, containers "
                        f"{human_bytes(self.containers_bytes or 0)}, volumes {human_bytes(self.volumes_bytes or 0)}")
@@ -114,7 +118,8 @@ def host_overview(service: SessionService, host: str | None = None, disk: bool =
         except CanfarError:
             pass
     return HostOverview(cfg.name, info.engine_version, info.os, info.cpus, info.memory_bytes, used,
-                        images, containers, volumes, arc_where, arc_free, arc_total)
+                        images, containers, volumes, arc_where, arc_free, arc_total,
+                        product=info.engine, capacity=info.capacity)
 
 
 def _stamp(when: datetime | None) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import oom
 from .errors import CanfarError
 from .events import EngineEvent, parse_event
-from .host import HostInfo, ImageInfo, ProgressFn, SessionHost, Stream
+from .host import HostInfo, ImageInfo, ProgressFn, SessionHost, Stream, platform_of
 from .hosts import storage_description
 from .housekeeping import Housekeeper
 from .launch import Launcher
@@ -24,10 +24,18 @@ from .ledger import Ledger
 from .lifecycle import State
 from .listing import HostListing, SessionLister, redact
 from .plan import LaunchRequest
+from .platform_hosts import is_platform
 from .readiness import Readiness
 from .registry import HostProbe, HostRegistry, HostStatus
 from .session import Session
 from .settings import AppPaths, HostConfig, Resources, Settings
+
+if TYPE_CHECKING:
+    import threading
+    from pathlib import Path
+
+    from .projects import ProjectStore
+    from .transfer import ProgressCallback
 
 Clock = Callable[[], datetime]
 
@@ -65,7 +73,7 @@ class SessionService:
         self.paths = paths
         self.clock = clock
         self.ledger = Ledger(paths.ledger_file)
-        self.registry = HostRegistry(settings, hosts)
+        self.registry = HostRegistry(settings, hosts, paths=paths)
         self.readiness = Readiness(self.ledger)
         self.lister = SessionLister(self.registry, self.ledger, self.readiness, clock)
         self.launcher = Launcher(self.registry, self.lister, self.ledger, paths, clock)
@@ -110,8 +118,13 @@ class SessionService:
         return self.registry.endpoint(session)
 
     def storage_description(self, host: str | None = None) -> str:
-        """Where /arc lives for sessions on this host, for the launch dialog, cards and `hosts ls`."""
-        return storage_description(self.host_config(host), self.settings.arc_folder(), self.settings.user)
+        """Where /arc lives for sessions on this host, for the launch dialog, cards and `hosts ls`; for a
+        platform also who is signed in and until when (known after its first answer; never asks it)."""
+        cfg = self.host_config(host)
+        text = storage_description(cfg, self.settings.arc_folder(), self.settings.user)
+        platform = platform_of(self.registry.get(cfg.name)) if is_platform(cfg) else None
+        login = platform.login() if platform is not None else ""
+        return f"{text}; {login}" if login else text
 
     def listing(self, host: str) -> HostListing | None:
         """The last listing of a host made by list_all (None before the first)."""
@@ -133,6 +146,10 @@ class SessionService:
 
     def get(self, ref: str, host: str | None = None, details: bool = True) -> Session:
         return self.lister.get(ref, host, details)
+
+    def answers(self, s: Session) -> bool:
+        """Whether a running session's app answers its readiness probe now (one HTTP request)."""
+        return self.lister.probe_quietly(s)
 
     def forget_readiness(self, container_id: str) -> None:
         self.readiness.forget(container_id)
@@ -190,6 +207,9 @@ class SessionService:
                 f"Session {s.id} is {s.state.value}" + (f" ({s.reason})" if s.reason else ""),
                 "only Running sessions can be opened; wait for it or see canfar-desktop info " + s.id,
             )
+        platform = platform_of(self.host(s.host))
+        if platform is not None:  # the platform says where its sessions open
+            return platform.connect_url(s.container_id)
         if not s.secret:
             s = self.get(s.id, s.host)
         addr, port = self.endpoint(s)
@@ -240,3 +260,28 @@ class SessionService:
     def processes(self, s: Session) -> dict[str, Any]:
         """The processes in a session, as the engine's `top` answers (Titles and Processes)."""
         return self.host(s.host).top(s.container_id)
+
+    # --- files ----------------------------------------------------------------------------------
+
+    def copy_in(self, s: Session, sources: Sequence[Path], dest: str, progress: ProgressCallback | None = None,
+                cancel: threading.Event | None = None) -> list[str]:
+        """Copy local files or folders into a running session's /arc or /scratch (core/transfer.py)."""
+        from . import transfer
+
+        return transfer.copy_in(self.host(s.host), s, sources, dest, progress, cancel)
+
+    def copy_out(self, s: Session, source: str, dest: Path | str, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None) -> Path:
+        """Copy a file or folder out of a session's /arc or /scratch to this computer (core/transfer.py)."""
+        from . import transfer
+
+        return transfer.copy_out(self.host(s.host), s, source, dest, progress, cancel)
+
+    # --- projects -------------------------------------------------------------------------------
+
+    def projects(self, host: str | None = None) -> ProjectStore:
+        """The /arc/projects folders and groups of a host (core/projects.py)."""
+        from .projects import ProjectStore
+
+        cfg = self.host_config(host)
+        return ProjectStore.of(self.host(cfg.name), self.settings, self.paths, cfg.name, self.registry.is_remote(cfg.name))

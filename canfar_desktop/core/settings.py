@@ -155,6 +155,19 @@ class LaunchChoice(BaseModel):
     host: str = DEFAULT_HOST
 
 
+class RecentLaunch(BaseModel):
+    """A launch as it can be made again in one click (core/recent.py): a recent one, or a pinned preset."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    kind: str
+    image: str = ""
+    resources: Resources = Field(default_factory=Resources)
+    host: str = DEFAULT_HOST
+    name_pattern: str = ""  # "": a generated name; "fit-{n}": numbered; else this name (numbered when taken)
+    title: str = ""  # a preset's own name
+
+
 class HostConfig(BaseModel):
     """A Docker host sessions can run on: the local engine, ssh://user@host[:port] or tcp:// with TLS."""
 
@@ -191,6 +204,8 @@ class Settings(BaseModel):
     default_resources: Resources = Field(default_factory=Resources)
     theme: Literal["system", "light", "dark"] = "system"
     last_choices: dict[str, LaunchChoice] = Field(default_factory=dict)
+    recent_launches: list[RecentLaunch] = Field(default_factory=list)  # newest first, at most ten (core/recent.py)
+    presets: list[RecentLaunch] = Field(default_factory=list)  # launches pinned from the recent ones
     warn_before_minutes: list[int] = Field(default_factory=lambda: [60, 10])
     close_to_tray: bool = True
     start_minimized: bool = False

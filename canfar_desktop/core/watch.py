@@ -88,6 +88,8 @@ class Watcher:
         self._unreachable: set[str] = set()
         self._known: dict[str, set[str]] = {}  # host -> container ids of the user's sessions
         self._last: list[Session] = []
+        self._launching: list[Session] = []  # from the last listing, probed between listings
+        self._probe_due: float | None = None
         self.reconcile_s = RECONCILE_S
 
     # --- life ---------------------------------------------------------------------------------
@@ -153,30 +155,59 @@ class Watcher:
             with self._cond:
                 while not self._stop.is_set():
                     now = self._clock()
-                    if self._due is not None and self._due <= now:
+                    due = min(t for t in (self._due, self._probe_due, float("inf")) if t is not None)
+                    if due <= now:
                         break
-                    self._cond.wait(None if self._due is None else self._due - now)
+                    self._cond.wait(None if due == float("inf") else due - now)
                 if self._stop.is_set():
                     return
-                self._due = None
+                full = self._due is not None and self._due <= self._clock()
+                if full:
+                    self._due = None
+                self._probe_due = None
             try:
-                snap = self._collect()
+                if full:
+                    self._full()
+                else:
+                    self._probe_launching()
             except Exception as exc:  # noqa: BLE001 - the loop must survive anything a host does
                 log.warning("refresh failed: %s", exc)
                 self.refresh(self.reconcile_s)
-                continue
-            self._schedule_next(snap.sessions)
-            self._last = snap.sessions
-            self.listener.snapshot(snap)
 
-    def _schedule_next(self, sessions: list[Session]) -> None:
-        launching = [s for s in sessions if s.state == State.LAUNCHING]
-        if not launching:
-            self.refresh(self.reconcile_s)
+    def _full(self) -> None:
+        snap = self._collect()
+        self.refresh(self.reconcile_s)
+        self._last = snap.sessions
+        self._launching = [s for s in snap.sessions if s.state == State.LAUNCHING]
+        self._schedule_probe()
+        self.listener.snapshot(snap)
+
+    def _schedule_probe(self) -> None:
+        """While sessions launch, only they are looked at often: fast while a launch is young."""
+        if not self._launching:
             return
         now = datetime.now(UTC)
-        young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S for s in launching)
-        self.refresh(LAUNCHING_S if young else LAUNCHING_SLOW_S)
+        young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S
+                    for s in self._launching)
+        with self._cond:
+            self._probe_due = self._clock() + (LAUNCHING_S if young else LAUNCHING_SLOW_S)
+            self._cond.notify_all()
+
+    def _probe_launching(self) -> None:
+        """Probe the launching sessions that run (one HTTP request each, no listing); one that answers
+        is re-read alone and reported. Containers still being created are seen by their start event."""
+        still = []
+        for s in self._launching:
+            if s.status == "running" and s.host_port is not None and self.service.answers(s):
+                try:
+                    ready = self.service.refresh(s.host, s.container_id)
+                except CanfarError:
+                    continue
+                self.listener.session(ready)
+            else:
+                still.append(s)
+        self._launching = still
+        self._schedule_probe()
 
     def _collect(self) -> Snapshot:
         for name in list(self._unreachable):

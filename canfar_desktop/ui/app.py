@@ -33,6 +33,8 @@ from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
 from . import theme
 from .api_settings import ApiController, serve_if_enabled
+from .catalogue_dialog import install as install_catalogue
+from .desktop_apps import install as install_desktop_apps
 from .monitors import Monitors
 from .notifications import Notifier
 from .profiles import prune_profiles
@@ -95,7 +97,10 @@ def build_app(service: SessionService, paths: AppPaths, settings_warning: str | 
     window.dashboard.show_monitors(monitors)
     ts = Troubleshooting(service, runner, store, monitors, window.troubleshooting_dock)
     window.troubleshoot_requested.connect(ts.show_session)
+    window.session_area.current_changed.connect(ts.follow)  # F12 shows the tab in front
     notifier = Notifier(store, service, window.messages, window.renew, window)  # ready/failed/expiry notices
+    window.desktop_apps = install_desktop_apps(service, store, window)  # desktops' Astro Software menus
+    install_catalogue(window, service, runner)  # File › Images…: the image catalogue
     if settings_warning:
         window.messages.show_message("Settings were reset", settings_warning, "warning", timeout_ms=0)
     prune_profiles_once(store, paths)

@@ -6,6 +6,10 @@ The URL carries the session's secret: it is never logged, and copying it warns.
 A tab shows its session's pages only: links, scripts, redirects and `window.open` that lead to
 another origin go to the system browser. Pages get the clipboard only through QtWebEngine's
 permission request, which is granted to the session's own origin and nothing else.
+
+A tab closes the way a browser tab does: it asks its page first (`ask_to_close`, the page's own
+close request), so a page with unsaved work (JupyterLab's beforeunload) gets its say, shown as a
+question in the app; keeping the page keeps the tab.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
@@ -30,6 +34,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QToolBar,
@@ -45,6 +50,10 @@ from .profiles import profile_folder
 log = logging.getLogger(__name__)
 
 NOVNC_START_MS = 8000
+CLOSE_ANSWER_MS = 4000  # how long a close request waits before checking that the page still answers
+CLOSE_PATIENCE = 8  # checks before a page that answers but never decides is left open (with a message)
+UNLOAD_TEXT = "Are you sure you want to leave this page? Changes that you made may not be saved."
+Confirm = Callable[[str, bool], bool]  # (message, is the page's unsaved-changes question) -> go on?
 ZOOM_STEPS = (0.5, 0.67, 0.75, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
 OPENABLE = (State.RUNNING, State.SUSPENDED)
 
@@ -84,6 +93,7 @@ class SessionPage(QWebEnginePage):
         super().__init__(profile, parent)
         self._origin = origin
         self._popup = popup
+        self.confirm: Confirm | None = None  # who answers the page's questions (the tab)
         for attr in (QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard,
                      QWebEngineSettings.WebAttribute.JavascriptCanPaste):
             self.settings().setAttribute(attr, False)  # on, they would skip the origin check below
@@ -106,6 +116,13 @@ class SessionPage(QWebEnginePage):
             return True
         self.left_origin.emit(url)
         return False
+
+    def javaScriptConfirm(self, origin: QUrl | str, message: str) -> bool:  # noqa: N802 - Qt API
+        """The page's confirm(), and QtWebEngine's question for a beforeunload handler that objects."""
+        if self.confirm is None:
+            return bool(super().javaScriptConfirm(QUrl(origin), message))
+        unload = message in (UNLOAD_TEXT, QCoreApplication.translate("QWebEnginePage", UNLOAD_TEXT))
+        return self.confirm(message, unload)
 
     def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,  # noqa: N802
                                  line: int, _source: str) -> None:
@@ -134,6 +151,7 @@ class StoppedPanel(QFrame):
         self.picture.setPixmap(icons.icon("warning", "#b7791f").pixmap(56, 56))
         self.title = QLabel()
         self.title.setObjectName("emptyTitle")
+        self.title.setWordWrap(True)  # a long name wraps; the window never grows for it
         self.reason = QLabel()
         self.reason.setWordWrap(True)
         self.reason.setObjectName("muted")
@@ -167,10 +185,37 @@ class StoppedPanel(QFrame):
         self.setAccessibleName(self.title.text())
 
 
+class KeysHint(QFrame):
+    """A line above a page that says something once (which keys a remote desktop takes), with Got it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keysHint")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.ok_button = QPushButton("Got it")
+        self.ok_button.setAccessibleName("Dismiss the keyboard hint")
+        self.ok_button.clicked.connect(self.hide)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 8, 6)
+        picture = QLabel()
+        picture.setPixmap(icons.icon("keyboard").pixmap(18, 18))
+        row.addWidget(picture)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.ok_button)
+
+    def show_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setAccessibleName(text)
+        self.setVisible(True)
+
+
 class SessionTab(QWidget):
     """One session (or a window it opened) in a web view, with zoom, reload and link tools."""
 
-    close_requested = Signal(object)
+    close_requested = Signal(object)  # the tab's own Close button (the stopped panel's)
+    closed = Signal(object)  # the page agreed to close (or closed itself): the tab may go
+    close_kept = Signal(object)  # the person chose to keep the page (unsaved work)
     renew_requested = Signal(object)
     popup_opened = Signal(object)
     message = Signal(str, str, str)  # text, hint, level
@@ -197,7 +242,15 @@ class SessionTab(QWidget):
         self.page.loadFinished.connect(self._load_finished)
         self.page.left_origin.connect(self._left_origin)
         self.page.urlChanged.connect(self._url_changed)
+        self.page.windowCloseRequested.connect(self._page_closed)
+        self.page.confirm = self._confirm
         self._reloaded_stuck_page = False
+        self.closing = ""  # why the page was asked to close ("close", "delete", "quit"), while it decides
+        self._asking = False
+        self._pinged = False  # a liveness check of the page is under way
+        self._waits = 0
+        self._close_timer = QTimer(self, singleShot=True, interval=CLOSE_ANSWER_MS, timeout=self._no_answer)
+        self.page.renderProcessTerminated.connect(lambda *_a: self.closing and self._page_closed())
 
         self.toolbar = QToolBar()
         self.toolbar.setIconSize(QSize(18, 18))
@@ -223,10 +276,13 @@ class SessionTab(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.stopped_panel)
+        self.keys_hint = KeysHint()
+        self.keys_hint.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.keys_hint)
         layout.addWidget(self.stack, 1)
         self.setFocusProxy(self.view)
 
@@ -355,6 +411,99 @@ class SessionTab(QWidget):
         self.message.emit("Session URL copied",
                           "it contains this session's secret: anyone who has it can use the session, "
                           "so do not share or paste it in public places", "warning")
+
+    # --- closing ------------------------------------------------------------------------------
+
+    def ask_to_close(self, purpose: str = "close") -> None:
+        """Ask the page to close (its beforeunload handlers run); `closed` or `close_kept` answers.
+
+        `purpose` words the question: "close" (the tab), "delete" (the session), "quit" (the app)."""
+        if self.closing:
+            self.closing = purpose
+            return  # already asked: one answer serves both
+        if self.stopped or self.page.url().isEmpty():
+            QTimer.singleShot(0, self, lambda: self.closed.emit(self))  # nothing of the session's is left to lose
+            return
+        self.closing = purpose
+        self._pinged, self._waits = False, 0
+        self._close_timer.start()
+        self.page.triggerAction(QWebEnginePage.WebAction.RequestClose)
+
+    def _page_closed(self) -> None:
+        """The page closed: it agreed to a close request, or a pop-up closed itself (window.close())."""
+        if self.closing or self.is_popup:
+            self.closing = ""
+            self._close_timer.stop()
+            self.closed.emit(self)
+
+    def _no_answer(self) -> None:
+        """No decision yet: a page whose renderer is stuck or gone has nothing left to save and closes;
+        a page that is alive but slow is given time (its work is never dropped for being slow)."""
+        if not self.closing or self._asking:
+            return
+        if self._pinged:
+            log.info("the page of session %s does not respond; closing its tab", self.session.id)
+            self._page_closed()
+            return
+        self._waits += 1
+        if self._waits > CLOSE_PATIENCE:
+            self.closing = ""
+            self.close_kept.emit(self)
+            self.message.emit(f"“{self.session.name}” did not answer the close request",
+                              "its page is busy; close the tab again in a moment", "warning")
+            return
+        self._pinged = True
+        self.page.runJavaScript("0", 0, self._alive)
+        self._close_timer.start()
+
+    def _alive(self, _value: object) -> None:
+        self._pinged = False
+
+    def _confirm(self, message: str, unload: bool) -> bool:
+        """The page's question as a dialog of the app's; for unsaved work, worded for what is happening."""
+        self._close_timer.stop()
+        self._asking = True
+        box = QMessageBox(self.window())
+        box.setIcon(QMessageBox.Icon.Warning if unload else QMessageBox.Icon.Question)
+        name = self.session.name
+        if unload and self.closing:
+            words = {
+                "delete": ("Delete anyway", "Keep the session", f"Deleting “{name}” loses them."),
+                "quit": ("Quit anyway", "Keep it open", f"Quitting closes “{name}” and loses them."),
+            }.get(self.closing, ("Close anyway", "Keep the tab", "Closing the tab loses them."))
+            box.setWindowTitle("Unsaved changes")
+            box.setText(f"“{name}” has changes that are not saved.")
+            box.setInformativeText(f"{words[2]} Keep it to save them first (in JupyterLab: File › Save, Ctrl+S).")
+            go = box.addButton(words[0], QMessageBox.ButtonRole.DestructiveRole)
+            stay = box.addButton(words[1], QMessageBox.ButtonRole.RejectRole)
+        elif unload:
+            box.setWindowTitle("Leave this page?")
+            box.setText(f"The page in “{name}” has changes that are not saved.")
+            box.setInformativeText("Leaving it loses them.")
+            go = box.addButton("Leave the page", QMessageBox.ButtonRole.DestructiveRole)
+            stay = box.addButton("Stay", QMessageBox.ButtonRole.RejectRole)
+        else:
+            box.setWindowTitle(f"“{name}” asks")
+            box.setText(message)
+            go = box.addButton(QMessageBox.StandardButton.Ok)
+            stay = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(stay)  # type: ignore[arg-type]
+        box.setAccessibleName(box.windowTitle())
+        box.exec()
+        self._asking = False
+        try:
+            answer = box.clickedButton() is go
+        except RuntimeError:  # the window went while asking (the app is closing): let the page go
+            return True
+        if unload and self.closing and not answer:
+            self.closing = ""
+            self.close_kept.emit(self)
+        elif unload and self.closing:
+            self._close_timer.start()  # the page closes now; if it does not say so, close it anyway
+        return answer
+
+    def show_keys_hint(self, text: str) -> None:
+        self.keys_hint.show_text(text)
 
     # --- following the session ----------------------------------------------------------------
 

@@ -1,4 +1,10 @@
-"""Session cards: what a session is, how it is doing, and its actions, readable at a glance."""
+"""Session cards: what a session is, how it is doing, and its actions, readable at a glance.
+
+A card is compact (`set_compact`) when the session list is narrow beside a tab: name, state and
+reason, Open, and the other actions in a menu. A failed launch keeps its whole reason (Details)
+and offers Edit and retry; a failed session offers Launch again. A process killed out of memory
+inside a running session shows as a warning line.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -22,6 +29,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import CanfarError
 from ..core.kinds import KINDS, is_batch
 from ..core.lifecycle import State
+from ..core.oom import describe as describe_oom
 from ..core.session import Session
 from ..core.settings import Resources
 from . import icons
@@ -30,6 +38,12 @@ from .host_badge import UNREACHABLE_COLOUR, HostBadge, unreachable_reason
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
+from .wording import for_app
+
+WARNING_COLOUR = "#b7791f"
+
+
+PULSE_STEP = 9  # of 100 per pulse of a busy bar
 
 
 @dataclass
@@ -70,15 +84,18 @@ class SessionCard(QFrame):
     events_requested = Signal(object)
     dismiss_requested = Signal(object)
     troubleshoot_requested = Signal(object)
+    retry_requested = Signal(object)  # the failed PendingLaunch, or the failed Session, to launch again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._busy = False
         self.setObjectName("card")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.session: Session | None = None
         self.pending: PendingLaunch | None = None
         self.host_unreachable = False
+        self.compact = False
 
         self.kind_icon = QLabel()
         self.kind_icon.setFixedSize(28, 28)
@@ -97,6 +114,28 @@ class SessionCard(QFrame):
 
         self.reason = ElidedLabel()
         self.reason.setObjectName("cardReason")
+        self.details_button = QToolButton()  # a failure's whole reason, on the card itself
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setAccessibleName("Show the whole reason")
+        self.details_button.toggled.connect(self._toggle_details)
+        self.details = QLabel()
+        self.details.setObjectName("cardDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setAccessibleName("Whole reason")
+        self.details.setVisible(False)
+        reason_row = QHBoxLayout()
+        reason_row.setSpacing(4)
+        reason_row.addWidget(self.reason, 1)
+        reason_row.addWidget(self.details_button)
+        self.warning = QLabel()  # a process killed out of memory inside the session
+        self.warning.setObjectName("cardWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(f"color: {WARNING_COLOUR};")
+        self.warning.setAccessibleName("Warning")
+        self.warning.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setMaximumHeight(6)
         self.progress.setTextVisible(False)
@@ -120,6 +159,10 @@ class SessionCard(QFrame):
         self.dismiss_button.setToolTip("Remove this failed launch from the dashboard")
         self.dismiss_button.setAccessibleName("Dismiss failed launch")
         self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(self.pending))
+        self.retry_button = QPushButton(icons.icon("edit"), "Edit and retry")
+        self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
+        self.retry_button.setAccessibleName("Edit and retry the launch")
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.pending or self.session))
         self.renew_button = self._tool("renew", "Renew: extend the session's lifetime", "Renew session",
                                        self.renew_requested)
         self.logs_button = self._tool("logs", "Logs: the session's last output", "Show logs", self.logs_requested)
@@ -130,23 +173,37 @@ class SessionCard(QFrame):
                                               self.troubleshoot_requested)
         self.delete_button = self._tool("delete", "Delete: stop and remove the session (/arc is kept)",
                                         "Delete session", self.delete_requested)
+        self.tools = (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
+                      self.delete_button)
+        self._visible_tools: list[QToolButton] = list(self.tools)
+        self.more_button = QToolButton()  # compact cards: the tools in a menu
+        icons.set_icon(self.more_button, "more")
+        self.more_button.setIconSize(QSize(18, 18))
+        self.more_button.setAutoRaise(True)
+        self.more_button.setToolTip("More actions")
+        self.more_button.setAccessibleName("More actions")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_menu = QMenu(self.more_button)
+        self.more_menu.aboutToShow.connect(self._fill_more)
+        self.more_button.setMenu(self.more_menu)
+        self.more_button.setVisible(False)
         actions = QHBoxLayout()
         actions.setSpacing(4)
         actions.addWidget(self.open_button)
+        actions.addWidget(self.retry_button)
         actions.addWidget(self.dismiss_button)
         actions.addStretch(1)
-        for button in (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
-                       self.delete_button):
+        for button in (*self.tools, self.more_button):
             actions.addWidget(button)
-        self._action_tips = {b: b.toolTip() for b in (self.open_button, self.renew_button, self.logs_button,
-                                                      self.events_button, self.troubleshoot_button,
-                                                      self.delete_button)}
+        self._action_tips = {b: b.toolTip() for b in (self.open_button, *self.tools)}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 10)
         layout.setSpacing(5)
         layout.addLayout(top)
-        layout.addWidget(self.reason)
+        layout.addLayout(reason_row)
+        layout.addWidget(self.details)
+        layout.addWidget(self.warning)
         layout.addWidget(self.progress)
         layout.addWidget(self.image)
         layout.addWidget(self.meta)
@@ -181,17 +238,28 @@ class SessionCard(QFrame):
         if left is not None and s.active:
             parts.append(f"{duration(left)} left")
         self.meta.setText(" · ".join(parts))
+        oom = describe_oom(s) if s.active else ""
+        self.warning.setText(f"⚠ {oom}" if oom else "")
+        self.warning.setToolTip("A process in the session used more memory than the session may have, and the "
+                                "kernel stopped it. Launch again with more memory (fixed resources)." if oom else "")
+        self.warning.setVisible(bool(oom))
         self.progress.setVisible(s.state == State.LAUNCHING)
         self._progress(pending.fraction if pending else None)
-        self.open_button.setVisible(True)
         self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED) and not is_batch(s.kind))
-        self.open_button.setVisible(not is_batch(s.kind))  # a batch job has no page: its output is in Logs
+        failed = s.state == State.FAILED
+        self.open_button.setVisible(not is_batch(s.kind) and not failed)  # a batch job's output is in Logs
         self.dismiss_button.setVisible(False)
-        self.renew_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED))
+        self.retry_button.setText("Launch again")
+        self.retry_button.setToolTip("Open the launch dialog with this session's choices")
+        self.retry_button.setAccessibleName("Launch again")
+        self.retry_button.setVisible(failed)
+        renewable = s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED)
+        self.renew_button.setEnabled(renewable)
         for button in (self.logs_button, self.events_button, self.troubleshoot_button, self.delete_button):
-            button.setVisible(True)
             button.setEnabled(s.state != State.TERMINATING)
-        self.renew_button.setVisible(True)
+        self._visible_tools = [b for b in self.tools if b is not self.renew_button or renewable]
+        self._place_tools()
+        self._show_details(failed, self.reason.full_text())
         self.setAccessibleName(f"{KINDS[s.kind].title if s.kind in KINDS else s.kind} session {s.name}, {s.state.value}")
 
     def show_pending(self, p: PendingLaunch) -> None:
@@ -204,23 +272,72 @@ class SessionCard(QFrame):
         self._head(p.kind, p.name, State.FAILED if failed else State.LAUNCHING, reason)
         self.image.setText(p.image)
         self.meta.setText(describe(p.resources))
+        self.warning.setVisible(False)
         self.progress.setVisible(not failed)
         self._progress(p.fraction)
         self.open_button.setVisible(False)
         self.dismiss_button.setVisible(failed)
+        self.retry_button.setText("Edit and retry")
+        self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
+        self.retry_button.setAccessibleName("Edit and retry the launch")
+        self.retry_button.setVisible(failed)
         self.monitors.setVisible(False)
-        for button in (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
-                       self.delete_button):
-            button.setVisible(False)
+        self._visible_tools = []
+        self._place_tools()
+        self._show_details(failed, self.reason.full_text())
         self.setAccessibleName(f"Launch of {p.name}, {'failed' if failed else p.stage}")
 
-    def mark_host(self, host: str, shown: bool, error: CanfarError | None, last_seen: datetime | None = None) -> None:
+    # --- compact mode, details, the tools menu --------------------------------------------------
+
+    def set_compact(self, compact: bool) -> None:
+        """Narrow cards: name, state, reason and Open; the tools move into a menu, the details go."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for widget in (self.image, self.meta):
+            widget.setVisible(not compact)
+        if compact:
+            self.monitors.setVisible(False)
+        margins = (10, 8, 10, 8) if compact else (14, 12, 14, 10)
+        self.layout().setContentsMargins(*margins)
+        self._place_tools()
+
+    def _place_tools(self) -> None:
+        shown = self._visible_tools
+        for button in self.tools:
+            button.setVisible(not self.compact and button in shown)
+        self.more_button.setVisible(self.compact and bool(shown))
+
+    def _fill_more(self) -> None:
+        self.more_menu.clear()
+        for button in self._visible_tools:
+            act = self.more_menu.addAction(button.icon(), button.accessibleName())
+            act.setEnabled(button.isEnabled())
+            act.setToolTip(button.toolTip())
+            act.triggered.connect(button.click)
+
+    def _show_details(self, failed: bool, reason: str) -> None:
+        """A failure's whole reason is one click away (and selectable, to copy into a report)."""
+        self.details.setText(reason)
+        self.details_button.setVisible(failed and bool(reason))
+        if not failed:
+            self.details_button.setChecked(False)
+        self.details.setVisible(failed and self.details_button.isChecked())
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.reason.setVisible(not shown)
+        self.details_button.setText("Less" if shown else "Details")
+        self.details_button.setAccessibleName("Hide the whole reason" if shown else "Show the whole reason")
+
+    def mark_host(self, host: str, shown: bool, error: CanfarError | None, last_seen: datetime | None = None,
+                  platform: bool = False) -> None:
         """Show which host runs this card's session, and apply (or lift) the look of a host that does not answer.
 
         Call it after show_session/show_pending. Every action needs the host's engine (even Delete),
         so they are disabled with a tooltip that says why, and come back when the host answers.
         """
-        self.host_badge.show_host(host, shown, error is not None)
+        self.host_badge.show_host(host, shown or platform, error is not None, platform)
         self.host_unreachable = error is not None
         if self.property("hostUnreachable") != (error is not None):
             self.setProperty("hostUnreachable", error is not None)
@@ -260,14 +377,23 @@ class SessionCard(QFrame):
         self.badge.setStyleSheet(f"background: {colour};")
         self.badge.setAccessibleName(f"State: {state.value}")
         # The reason line is always there (cards in a row keep one height); Running says it is ready.
-        self.reason.setText(reason or ("ready" if state == State.RUNNING else state.value.lower()))
+        self.reason.setText(for_app(reason) or ("ready" if state == State.RUNNING else state.value.lower()))
         emphasis = colour if state in (State.FAILED, State.LAUNCHING) else ""
         self.reason.setStyleSheet(f"color: {emphasis or current_colours().muted};")
 
+    @property
+    def busy(self) -> bool:
+        """A launch stage without a known fraction: the dashboard's slow pulse moves its bar."""
+        return self._busy and self.progress.isVisible()
+
+    def pulse(self) -> None:
+        """One step of the busy bar (a few a second, from the dashboard: not a repaint every frame)."""
+        self.progress.setValue((self.progress.value() + PULSE_STEP) % 100)
+
     def _progress(self, fraction: float | None) -> None:
-        if fraction is None:
-            self.progress.setRange(0, 0)  # busy
-        else:
+        self._busy = fraction is None
+        self.progress.setRange(0, 100)
+        if fraction is not None:
             self.progress.setRange(0, 100)
             self.progress.setValue(int(fraction * 100))
 

@@ -64,7 +64,7 @@ class TimeChart(QChartView):
         self.floor = floor
         self.points: list[Point] = []
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumSize(QSize(220, 150))
+        self.setMinimumSize(QSize(200, 110))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName(f"{title} graph")
         chart = QChart()

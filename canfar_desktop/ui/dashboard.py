@@ -1,23 +1,30 @@
-"""The dashboard: a grid of session cards that reflows with the width, or an invitation to launch."""
+"""The dashboard: a grid of session cards that reflows with the width, or an invitation to launch.
+
+Beside a session tab the list can be narrow: below COMPACT_WIDTH its cards turn compact, so a
+notebook keeps the width. With no session, the page offers each kind to launch (the toolbar's
+New session is the one button for "a session of any kind").
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.errors import CanfarError
+from ..core.kinds import KINDS
 from ..core.session import Session
 from . import icons
 from .cards import PendingLaunch, SessionCard
@@ -27,6 +34,11 @@ from .sparklines import CardSparklines
 
 CARD_MIN_WIDTH = 320
 SPACING = 12
+COMPACT_WIDTH = 340  # narrower than this, cards are compact
+MIN_WIDTH = 200  # the narrowest the session list goes beside a tab
+
+
+PULSE_MS = 250  # busy bars step four times a second (Qt's own busy bar repaints every frame)
 
 
 class CardGrid(QWidget):
@@ -81,18 +93,26 @@ class CardGrid(QWidget):
 class Dashboard(QWidget):
     """Cards for every session of the user, newest first, plus launches in progress."""
 
-    new_session_requested = Signal()
+    new_session_requested = Signal(str)  # the kind chosen on the empty page ("" for any)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._on_screen = True  # busy bars move only while the window is on screen
+        self._pulse = QTimer(self, interval=PULSE_MS, timeout=self._pulse_cards)
+        self._pulse.start()
         self.setObjectName("dashboard")
         self.cards: dict[str, SessionCard] = {}  # "host/id" or the pending launch's key
         self.card_factory = SessionCard
         self.host_names: list[str] = []
+        self.platform_hosts: set[str] = set()
         self.unreachable_hosts: dict[str, CanfarError] = {}
         self.last_seen: dict[str, datetime | None] = {}
         self.hosts = HostStrip()
+        self.hosts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # narrow: chips clip
         self.sparklines: CardSparklines | None = None
+        self.compact = False
+        self.had_sessions = False
+        self.setMinimumWidth(MIN_WIDTH)
 
         header = QHBoxLayout()
         header.setContentsMargins(SPACING + 2, 10, SPACING + 2, 0)
@@ -100,16 +120,10 @@ class Dashboard(QWidget):
         title.setObjectName("emptyTitle")
         self.count_label = QLabel()
         self.count_label.setObjectName("muted")
-        self.new_button = QPushButton(icons.icon("add", "#ffffff"), "New session")
-        self.new_button.setObjectName("primary")
-        self.new_button.setToolTip("Launch a new session (Ctrl+N)")
-        self.new_button.setAccessibleName("New session")
-        self.new_button.clicked.connect(self.new_session_requested)
+        self.count_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         header.addWidget(title)
         header.addSpacing(8)
-        header.addWidget(self.count_label)
-        header.addStretch(1)
-        header.addWidget(self.new_button)
+        header.addWidget(self.count_label, 1)
 
         self.grid = CardGrid()
         self.scroll = QScrollArea()
@@ -147,32 +161,53 @@ class Dashboard(QWidget):
         picture = QLabel()
         picture.setPixmap(icons.icon("app").pixmap(QSize(72, 72)))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        heading = QLabel("No sessions yet")
-        heading.setObjectName("emptyTitle")
-        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text = QLabel("Launch a JupyterLab notebook, a Linux desktop, CARTA, Firefly or a contributed app.\n"
-                      "Your files in /arc are kept between sessions.")
-        text.setObjectName("muted")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        text.setWordWrap(True)
-        button = QPushButton(icons.icon("add", "#ffffff"), "Launch your first session")
-        button.setObjectName("primary")
-        button.setAccessibleName("Launch your first session")
-        button.clicked.connect(self.new_session_requested)
+        self.empty_heading = QLabel("No sessions yet")
+        self.empty_heading.setObjectName("emptyTitle")
+        self.empty_heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text = QLabel()
+        self.empty_text.setObjectName("muted")
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(button)
+        self.kind_buttons: dict[str, QToolButton] = {}
+        for kind in KINDS.values():
+            if not kind.interactive:
+                continue
+            button = QToolButton()
+            button.setObjectName("kindTile")
+            icons.set_icon(button, kind.name)
+            button.setIconSize(QSize(36, 36))
+            button.setText(kind.title)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            button.setToolTip(f"Launch a {kind.title} session: {kind.description}")
+            button.setAccessibleName(f"Launch a {kind.title} session")
+            button.setMinimumWidth(92)
+            button.clicked.connect(lambda _c=False, k=kind.name: self.new_session_requested.emit(k))
+            self.kind_buttons[kind.name] = button
+            row.addWidget(button)
         row.addStretch(1)
-        for widget in (picture, heading, text):
+        for widget in (picture, self.empty_heading, self.empty_text):
             layout.addWidget(widget)
         layout.addSpacing(8)
         layout.addLayout(row)
+        self._word_empty()
         return box
 
+    def _word_empty(self) -> None:
+        """First start: an invitation; after sessions existed: just that there are none now."""
+        self.empty_heading.setText("No sessions now" if self.had_sessions else "No sessions yet")
+        self.empty_text.setText(
+            ("Your earlier sessions are gone; your files in /arc are kept. " if self.had_sessions else
+             "Your files in /arc are kept between sessions. ")
+            + "Choose a kind below, or New session (Ctrl+N) for every choice.")
+
     def set_hosts(self, names: list[str], unreachable: dict[str, CanfarError],
-                  last_seen: dict[str, datetime | None]) -> None:
-        """The hosts behind the next show_sessions: badges when there are several, and which are down."""
+                  last_seen: dict[str, datetime | None], platforms: set[str] | None = None) -> None:
+        """The hosts behind the next show_sessions: badges when there are several (always for a
+        science platform's sessions), and which are down."""
         self.host_names = list(names)
+        self.platform_hosts = set(platforms or ())
         self.unreachable_hosts = dict(unreachable)
         self.last_seen = dict(last_seen)
 
@@ -200,12 +235,18 @@ class Dashboard(QWidget):
             several = len(self.host_names) > 1
             if s is not None:
                 card.show_session(s, p, now)
-                card.mark_host(s.host, several, self.unreachable_hosts.get(s.host), self.last_seen.get(s.host))
+                card.mark_host(s.host, several, self.unreachable_hosts.get(s.host), self.last_seen.get(s.host),
+                               platform=s.host in self.platform_hosts)
             elif p is not None:
                 card.show_pending(p)
-                card.mark_host(p.host, several, None)
+                card.mark_host(p.host, several, None, platform=p.host in self.platform_hosts)
             ordered.append(card)
+        for card in ordered:
+            card.set_compact(self.compact)
         self.grid.set_cards(ordered)
+        if ordered and not self.had_sessions:
+            self.had_sessions = True
+            self._word_empty()
         if unreachable and not ordered:
             self.stack.setCurrentWidget(self.unavailable)
         elif not loaded and not ordered:
@@ -217,12 +258,42 @@ class Dashboard(QWidget):
         if self.sparklines is not None:
             self.sparklines.schedule()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.set_compact(self.width() < COMPACT_WIDTH)
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact cards (and a shorter header) for a narrow list beside a tab."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.count_label.setVisible(not compact)
+        for card in self.cards.values():
+            card.set_compact(compact)
+        if self.sparklines is not None:
+            self.sparklines.schedule()
+
     def show_monitors(self, monitors: Monitors) -> CardSparklines:
         """Live CPU and memory sparklines on the running sessions' cards that are on screen."""
         sparklines = self.sparklines = CardSparklines(monitors, lambda: self.cards, self)
+        monitors.on_screen_changed.connect(self._animate_cards)
+        self._animate_cards(monitors.on_screen)
         self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: sparklines.schedule())
         sparklines.schedule()
         return sparklines
+
+    def _animate_cards(self, on_screen: bool) -> None:
+        """Busy bars pulse a few times a second while the window is on screen, and not at all otherwise."""
+        self._on_screen = on_screen
+        if on_screen:
+            self._pulse.start()
+        else:
+            self._pulse.stop()
+
+    def _pulse_cards(self) -> None:
+        for card in self.cards.values():
+            if card.busy:
+                card.pulse()
 
     def card_for(self, session_id: str) -> SessionCard | None:
         for card in self.cards.values():

@@ -9,6 +9,7 @@ from ..core.diagnostics import Check
 from ..core.formats import human_bytes
 from ..core.report import HostOverview
 from .theme import current as current_colours
+from .wording import for_app
 
 LEVEL_COLOURS = {"ok": "#2f855a", "info": "#2b6cb0", "warn": "#b7791f", "fail": "#c53030"}
 
@@ -25,7 +26,9 @@ def overview_html(o: HostOverview) -> str:
     memory = human_bytes(o.memory_total)
     if o.memory_used is not None and o.memory_total:
         memory = f"{human_bytes(o.memory_used)} in use of {memory} ({100 * o.memory_used / o.memory_total:.0f} %)"
-    rows = [("Engine", f"Docker {o.engine} · {o.os}"), ("CPUs", str(o.cpus)), ("Memory", memory)]
+    rows = [("Engine", f"{o.product} {o.engine} · {o.os}"), ("CPUs", str(o.cpus)), ("Memory", memory)]
+    if o.capacity:
+        rows.append(("Load", esc(o.capacity)))
     if o.images_bytes is not None:
         rows.append(("Engine disk", f"images {human_bytes(o.images_bytes)} · containers "
                      f"{human_bytes(o.containers_bytes or 0)} · volumes {human_bytes(o.volumes_bytes or 0)}"))
@@ -89,7 +92,7 @@ class DiagnosisList(QScrollArea):
             if c.figure:
                 parts.append(f"<span style='color:{muted}'>{esc(c.figure)}</span>")
             if c.hint and c.level != "ok":
-                parts.append(f"<span style='color:{colour}'>→ {esc(c.hint)}</span>")
+                parts.append(f"<span style='color:{colour}'>→ {esc(for_app(c.hint))}</span>")
             text = QLabel("<br>".join(parts))
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from ..core.events import EngineEvent
 from ..core.session import Session
+from .log_view import LogView
 
 
 def confirm_delete(parent: QWidget | None, s: Session) -> bool:
@@ -26,26 +26,23 @@ def confirm_delete(parent: QWidget | None, s: Session) -> bool:
 
 
 class TextDialog(QDialog):
-    """A read-only monospace text view (logs, events), non-modal so the dashboard stays usable."""
+    """Read-only lines (logs, events) with search, wrap and copy, as in the troubleshooting panel;
+    non-modal so the dashboard stays usable."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(820, 480)
         self.heading = QLabel()
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setAccessibleName(title)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.text.setFont(mono)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.heading.setWordWrap(True)
+        self.view = LogView(follow=False, name=title)
+        self.text = self.view.text
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         buttons.accepted.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
         self.text.setPlainText("Loading…")
 

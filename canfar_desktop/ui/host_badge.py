@@ -26,10 +26,13 @@ class HostBadge(QLabel):
         self.setVisible(False)
         self.host = ""
 
-    def show_host(self, host: str, shown: bool, unreachable: bool = False) -> None:
+    def show_host(self, host: str, shown: bool, unreachable: bool = False, platform: bool = False) -> None:
+        """`platform`: the host is a science platform, marked CANFAR (with its name when that differs)."""
         self.host = host
-        self.setText(f"{'⚠ ' if unreachable else ''}{host}")
-        self.setToolTip(f"Runs on the Docker host “{host}”" + (" (unreachable now)" if unreachable else ""))
+        label = ("CANFAR" if host.lower() == "canfar" else f"CANFAR · {host}") if platform else host
+        self.setText(f"{'⚠ ' if unreachable else ''}{label}")
+        where = f"the CANFAR Science Platform “{host}”" if platform else f"the Docker host “{host}”"
+        self.setToolTip(f"Runs on {where}" + (" (unreachable now)" if unreachable else ""))
         self.setAccessibleName(f"Host: {host}" + (", unreachable" if unreachable else ""))
         self.setProperty("unreachable", "true" if unreachable else "false")
         self.style().unpolish(self)

@@ -27,12 +27,16 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import CanfarError, ValidationError
 from ..core.hosts import is_remote, list_contexts, needs_tls, resolve_url, storage_description
+from ..core.platform_hosts import CANFAR_SITE, is_platform, platform_url
+from ..core.platform_hosts import SCHEMES as PLATFORM_SCHEMES
 from ..core.registry import HostProbe
 from ..core.settings import HostConfig
 from . import icons
+from .platform_login import PlatformLogin
 from .tasks import Latest, Runner
+from .wording import hint_of
 
-SCHEMES = ("unix://", "ssh://", "tcp://", "npipe://")
+SCHEMES = ("unix://", "ssh://", "tcp://", "npipe://", *PLATFORM_SCHEMES)
 OK_COLOUR = "#2f855a"
 FAIL_COLOUR = "#c53030"
 
@@ -48,9 +52,13 @@ def check_hosts(hosts: list[HostConfig], default: str) -> None:
     if default not in names:
         raise ValidationError(f"The default host {default!r} is not in the list", "choose a default host")
     for h in hosts:
+        if is_platform(h):  # the CANFAR Science Platform: its address must be one (platform_hosts.py)
+            platform_url(h.url)
+            continue
         if h.url and not h.url.startswith(SCHEMES):
             raise ValidationError(f"Host {h.name}: {h.url!r} is not a Docker host URL",
-                                  "use ssh://user@host[:port], tcp://host:port (TLS) or unix:///path")
+                                  "use ssh://user@host[:port], tcp://host:port (TLS) or unix:///path; the CANFAR "
+                                  "Science Platform is skaha+https://ws-uv.canfar.net/skaha (Add CANFAR)")
         if needs_tls(h) and not h.tls_ca:
             raise ValidationError(f"Host {h.name} uses tcp:// without a CA certificate",
                                   "TLS verification is always on: choose the CA (and client certificate and key), "
@@ -109,12 +117,16 @@ class HostsEditor(QWidget):
         form.addRow("SSH tunnel", self.ssh_tunnel)
         form.addRow("/arc on host", self.arc_path)
         form.addRow("", self.where)
+        self.platform_login = PlatformLogin(runner)  # shown for a CANFAR Science Platform host
+        form.addRow("", self.platform_login)
 
         self.add_button = self._button("Add", "add", "Add a Docker host", self.add_host)
         self.remove_button = self._button("Remove", "delete", "Remove the selected host (its sessions keep running "
                                           "there)", self.remove_host)
         self.default_button = self._button("Make default", "", "New sessions run on the default host unless "
                                            "another is chosen", self.make_default)
+        self.add_canfar_button = self._button("Add CANFAR", "add", "Add the CANFAR Science Platform as a host; it "
+                                              "signs in with your canfar login or a token", self.add_canfar)
         self.import_button = self._button("Import Docker contexts", "external", "Add the Docker contexts of this "
                                           "computer (docker context ls) as hosts", self.import_contexts)
         self.test_button = self._button("Test connection", "refresh", "Connect to the selected host now and "
@@ -131,6 +143,7 @@ class HostsEditor(QWidget):
         list_buttons.addWidget(self.remove_button, 0, 1)
         list_buttons.addWidget(self.default_button, 1, 0, 1, 2)
         list_buttons.addWidget(self.import_button, 2, 0, 1, 2)
+        list_buttons.addWidget(self.add_canfar_button, 3, 0, 1, 2)
         left = QVBoxLayout()
         left.addWidget(self.list, 1)
         left.addLayout(list_buttons)
@@ -255,15 +268,27 @@ class HostsEditor(QWidget):
 
     def _update_fields(self, h: HostConfig) -> None:
         tls = h.url.startswith("tcp://")
+        platform = is_platform(h)  # its own CA and an X.509 certificate may be set; no tunnel, no /arc folder
         for widget in (self.tls_ca, self.tls_cert, self.tls_key, *self.pickers, self.ssh_tunnel):
-            widget.setEnabled(tls)
+            widget.setEnabled(tls or (platform and widget is not self.ssh_tunnel))
         self.tls_note.setVisible(tls)
-        self.arc_path.setEnabled(is_remote(h))
+        self.arc_path.setEnabled(is_remote(h) and not platform)
+        self.platform_login.show_for(h if platform else None)
         self.where.setText(storage_description(h, self._local_arc(), self.user))
         self.default_button.setEnabled(h.name != self.default_host)
 
     def _local_arc(self) -> Path:
         return Path(self.local_arc).expanduser() if self.local_arc else Path.home() / "CANFAR" / "arc"
+
+    def add_canfar(self) -> None:
+        """A CANFAR Science Platform host, named "canfar" (or canfar2 …)."""
+        taken = {h.name for h in self._hosts}
+        n = 1
+        while f"canfar{n if n > 1 else ''}" in taken:
+            n += 1
+        self._hosts.append(HostConfig(name=f"canfar{n if n > 1 else ''}", url="skaha+" + CANFAR_SITE))
+        self._fill()
+        self.list.setCurrentRow(len(self._hosts) - 1)
 
     def add_host(self) -> None:
         taken = {h.name for h in self._hosts}
@@ -332,7 +357,7 @@ class HostsEditor(QWidget):
         def done(p: HostProbe) -> None:
             self.test_button.setEnabled(True)
             info = p.info
-            self._show_result(f"✓ Connected to {h.name} · {p.rtt_ms:.0f} ms round trip · Docker "
+            self._show_result(f"✓ Connected to {h.name} · {p.rtt_ms:.0f} ms round trip · {info.engine} "
                               f"{info.engine_version} · {info.cpus} CPUs · {info.memory_gb:.1f} GB RAM", OK_COLOUR)
 
         def failed(err: CanfarError) -> None:
@@ -342,7 +367,7 @@ class HostsEditor(QWidget):
         self._test_job.run(self.test_host, h, on_done=done, on_error=failed)
 
     def _show_failure(self, err: CanfarError) -> None:
-        self._show_result(f"✗ {err.message}", FAIL_COLOUR, f"What to do: {err.hint}" if err.hint else "")
+        self._show_result(f"✗ {err.message}", FAIL_COLOUR, f"What to do: {hint_of(err)}" if err.hint else "")
 
     def _show_result(self, text: str, colour: str, hint: str = "") -> None:
         """The outcome beside Test connection; `result_text` keeps it as plain text (tests, screen readers)."""

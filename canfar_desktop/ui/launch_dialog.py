@@ -2,11 +2,16 @@
 
 Nothing is created here: Launch runs the service's own validation (`prepare_launch`) on a worker
 and, when it passes, hands the request (which carries its host) back to the window, which runs the
-launch and shows its stages on a card.
+launch and shows its stages on a card (and remembers the choice once the session is ready).
+
+The image offered first is the one the CLI would use (`default_image`), unless a launch of this
+kind succeeded with another one before; an empty field means exactly that default. At the
+active-session limit the dialog says so and Launch waits for a free slot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt
@@ -28,17 +33,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.catalogue import image_choices
 from ..core.errors import CanfarError
 from ..core.host import HostInfo, ImageInfo
-from ..core.kinds import KINDS
+from ..core.kinds import KINDS, is_batch
 from ..core.launch import generate_name
 from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest, flexible_ram_cap_gb
 from ..core.service import SessionService
 from ..core.settings import Resources
 from ..core.validation import normalize_image, validate_name, validate_resources
 from . import icons
-from .launches import remember_choice
+from .catalogue_dialog import image_row
+from .image_picker import ImageBox
+from .recent_launches import RecentPanel
 from .tasks import Latest, Runner
+from .wording import LIMIT_HINT, sentence
+
+SlotCount = Callable[[str], int]  # the active sessions (and launches under way) holding a slot on a host
+
+
+def amount(value: float) -> str:
+    """17.625 → "17.6", 4.0 → "4": the dialog, Settings and the card say one number one way."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 @dataclass(frozen=True)
@@ -65,16 +81,18 @@ class LaunchDialog(QDialog):
     """Choose what to launch; `request` is set when the dialog is accepted."""
 
     def __init__(self, service: SessionService, runner: Runner, parent: QWidget | None = None,
-                 kind: str | None = None) -> None:
+                 kind: str | None = None, used_slots: SlotCount | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.settings = service.settings
+        self.used_slots = used_slots
         self._host_job = Latest(runner)  # the chosen host's capacity and images: a later pick cancels an earlier
         self._check_job = Latest(runner)  # Launch's validation: closing the dialog drops it
         self.finished.connect(lambda _result: (self._host_job.cancel(), self._check_job.cancel()))
         self.request: LaunchRequest | None = None
         self.facts: HostFacts | None = None
         self._name_edited = False
+        self._auto_image = ""  # the image text the dialog filled in itself (anything else was chosen)
         self._checking = False
         self.setWindowTitle("New session")
         self.setAccessibleName("New session")
@@ -105,12 +123,14 @@ class LaunchDialog(QDialog):
         self.storage.setWordWrap(True)
         self.storage.setAccessibleName("Where /arc lives")
 
-        self.image = QComboBox()
-        self.image.setEditable(True)
-        self.image.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.image = ImageBox()
         self.image.setAccessibleName("Container image")
-        self.image.setToolTip("An image on the host labelled for this kind, the kind's default, or any reference")
-        self.image.lineEdit().setPlaceholderText("registry/repository:tag")
+        self.image.setToolTip("An image on the host labelled for this kind, the kind's default, or any reference; "
+                              "empty: the kind's default image")
+        self.image_note = QLabel()  # on this host, or will be pulled
+        self.image_note.setObjectName("muted")
+        self.image_note.setWordWrap(True)
+        self.image_note.setAccessibleName("Where the image comes from")
         self.image_error = self._error_label("Image problem")
 
         self.name = QLineEdit()
@@ -118,7 +138,7 @@ class LaunchDialog(QDialog):
         self.name.setToolTip("Letters, digits and '-', at most 32 characters")
         self.name_error = self._error_label("Name problem")
 
-        self.flexible = QRadioButton("Flexible: 1 core and 4 GB guaranteed, bursts up to 8 cores and 32 GB")
+        self.flexible = QRadioButton(flexible_text(FLEX_MAX_CORES, FLEX_MAX_RAM_GB))
         self.flexible.setAccessibleName("Flexible resources")
         self.fixed = QRadioButton("Fixed: exactly these cores and memory")
         self.fixed.setAccessibleName("Fixed resources")
@@ -140,28 +160,39 @@ class LaunchDialog(QDialog):
         self.gpus = QSpinBox()
         self.gpus.setRange(0, 28)
         self.gpus.setAccessibleName("GPUs")
-        fixed_row = QHBoxLayout()
-        for label, widget in (("Cores", self.cores), ("RAM", self.ram), ("GPUs", self.gpus)):
+        self.fixed_row = QWidget()  # shown in fixed mode only: flexible sessions take no numbers
+        fixed_row = QHBoxLayout(self.fixed_row)
+        fixed_row.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("Cores", self.cores), ("RAM", self.ram)):
             caption = QLabel(label)
             caption.setBuddy(widget)
             fixed_row.addWidget(caption)
             fixed_row.addWidget(widget)
         fixed_row.addStretch(1)
+        gpu_row = QHBoxLayout()
+        gpu_caption = QLabel("GPUs")
+        gpu_caption.setBuddy(self.gpus)
+        gpu_row.addWidget(gpu_caption)
+        gpu_row.addWidget(self.gpus)
+        gpu_row.addStretch(1)
         self.resources_error = self._error_label("Resource problem")
         self.launch_error = self._error_label("Launch problem")
+        self.limit_note = self._error_label("Session limit reached")
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Host", self.host_combo)
         form.addRow("", self.capacity)
         form.addRow("", self.storage)
-        form.addRow("Image", self.image)
+        form.addRow("Image", image_row(self, runner))  # the field with Browse… (the image catalogue)
+        form.addRow("", self.image_note)
         form.addRow("", self.image_error)
         form.addRow("Name", self.name)
         form.addRow("", self.name_error)
         form.addRow("Resources", self.flexible)
         form.addRow("", self.fixed)
-        form.addRow("", fixed_row)
+        form.addRow("", self.fixed_row)
+        form.addRow("", gpu_row)
         form.addRow("", self.resources_error)
 
         self.cancel_button = QPushButton("Cancel")
@@ -178,11 +209,16 @@ class LaunchDialog(QDialog):
         buttons.addWidget(self.launch_button)
 
         right = QVBoxLayout()
+        right.addWidget(self.limit_note)
         right.addLayout(form)
         right.addStretch(1)
         right.addLayout(buttons)
         body = QHBoxLayout(self)
-        body.addWidget(self.kinds)
+        left = QVBoxLayout()
+        left.addWidget(self.kinds, 1)
+        self.recent = RecentPanel(service, runner, self)  # recent launches and presets, one click each
+        left.addWidget(self.recent)
+        body.addLayout(left)
         body.addLayout(right, 1)
 
         self.kinds.currentRowChanged.connect(self._kind_changed)
@@ -190,6 +226,7 @@ class LaunchDialog(QDialog):
         self.name.textChanged.connect(self.check)
         self.image.currentTextChanged.connect(self.check)
         self.image.lineEdit().textChanged.connect(self.check)
+        self.image.lineEdit().textChanged.connect(self._show_image_note)
         self.mode.buttonToggled.connect(self._mode_changed)
         for spin in (self.cores, self.ram):
             spin.valueChanged.connect(self.check)
@@ -227,90 +264,112 @@ class LaunchDialog(QDialog):
             self.storage.setText(self.service.storage_description(host))
         except CanfarError:
             self.storage.setText("")
+        self._fill_images()
         self._host_job.run(gather, self.service, host, on_done=self._host_loaded, on_error=self._host_failed)
 
     def _host_loaded(self, facts: HostFacts) -> None:
         self.facts = facts
-        gpu = "GPUs available" if facts.info.gpus_possible else "no GPUs"
-        self.capacity.setText(f"{self.host_combo.currentText()}: {facts.info.cpus} CPUs · "
-                              f"{facts.info.memory_gb:.1f} GB RAM · {gpu}")
+        info = facts.info
+        gpu = "GPUs available" if info.gpus_possible else "no GPUs"
+        ram_max = int(info.memory_gb * 10) / 10  # the most a fixed session may ask, as the host line says it
+        self.capacity.setText(f"{self.host_combo.currentText()}: {info.cpus} CPUs · "
+                              f"{amount(ram_max)} GB RAM · {gpu}")
         # the burst ceiling is CANFAR's, capped by what this host has
-        cores = min(FLEX_MAX_CORES, facts.info.cpus)
-        ram = min(float(FLEX_MAX_RAM_GB), flexible_ram_cap_gb(facts.info.memory_gb))
-        self.flexible.setText(f"Flexible: 1 core and 4 GB guaranteed, bursts up to {cores} core{'s' * (cores != 1)} "
-                              f"and {ram:.0f} GB")
-        self._fill_images(keep=True)
+        cores = min(FLEX_MAX_CORES, info.cpus)
+        ram = min(float(FLEX_MAX_RAM_GB), flexible_ram_cap_gb(info.memory_gb))
+        self.flexible.setText(flexible_text(cores, ram))
+        self.cores.setMaximum(max(0.5, float(info.cpus)))  # a fixed session gets at most the host
+        self.ram.setMaximum(max(0.5, ram_max))
+        self._fill_images()
         self.check()
 
     def _host_failed(self, err: CanfarError) -> None:
         self.capacity.setText("")
-        self._show(self.launch_error, f"{err.message}. {err.hint}" if err.hint else err.message)
+        self._show(self.launch_error, sentence(err))
 
     def _kind_changed(self, _row: int) -> None:
         choice = self.settings.last_choices.get(self.kind)
         if choice and choice.host in self.service.host_names() and choice.host != self.host_combo.currentText():
             self.host_combo.setCurrentText(choice.host)  # the kind's last host (loads its capacity)
-        res = choice.resources if choice else self.settings.default_resources
+        self._set_resources(choice.resources if choice else self.settings.default_resources)
+        if not self._name_edited:
+            self.name.setText(generate_name(self.kind))
+        self._auto_image = self.image.currentText()  # another kind: its own default, not the last kind's
+        self._fill_images()
+
+    def _set_resources(self, res: Resources) -> None:
         self.flexible.setChecked(res.mode == "flexible")
         self.fixed.setChecked(res.mode == "fixed")
         self.cores.setValue(res.cores)
         self.ram.setValue(res.ram_gb)
         self.gpus.setValue(res.gpus)
-        if not self._name_edited:
-            self.name.setText(generate_name(self.kind))
-        self._fill_images(keep=False)
         self._mode_changed()
 
-    def _fill_images(self, keep: bool) -> None:
+    def _fill_images(self) -> None:
+        """The kind's images: the last one that launched, the CLI's default, the host's labelled ones.
+
+        Text the person typed or picked stays; text the dialog filled in follows the host's answer.
+        Until the host answers the field is empty, which means the CLI's default."""
         typed = self.image.currentText()
+        chosen = typed if typed != self._auto_image else ""
         choice = self.settings.last_choices.get(self.kind)
         options: list[str] = []
         if choice and choice.image:
-            options.append(choice.image)
+            options.append(choice.image)  # kept only after a launch that reached Running
         if self.facts:
             default = self.facts.defaults.get(self.kind, "")
             if default:
                 options.append(default)
-            labelled = sorted((i for i in self.facts.images if self.kind in i.kinds), key=lambda i: i.created,
-                              reverse=True)
-            options += [i.ref for i in labelled]
-        elif KINDS[self.kind].default_image:
-            options.append(KINDS[self.kind].default_image)
+            options += image_choices(self.kind, self.facts.images)  # the catalogue's: CANFAR's always among them
         unique = list(dict.fromkeys(options))
-        self.image.blockSignals(True)
-        self.image.clear()
-        self.image.addItems(unique)
-        self.image.blockSignals(False)
-        self.image.setCurrentText(typed if keep and typed else (unique[0] if unique else ""))
+        self.image.set_images(unique, self.facts.images if self.facts else None, self.host_combo.currentText())
+        self._auto_image = "" if chosen or not self.facts or not unique else unique[0]
+        self.image.setCurrentText(chosen or self._auto_image)
+        self.image.lineEdit().setPlaceholderText(
+            f"the default {KINDS[self.kind].title} image" + ("" if self.facts else " (reading the host's images…)"))
+        self._show_image_note()
         self.check()
+
+    def _show_image_note(self, *_args: object) -> None:
+        note, local = self.image.note()
+        if not self.image.currentText().strip():
+            note = "" if self.facts is None else "the image the command line would choose"
+        self.image_note.setText(note)
+        colour = "#2f855a" if local else "#b7791f" if local is False else ""
+        self.image_note.setStyleSheet(f"color: {colour};" if colour else "")
 
     def _name_typed(self, _text: str) -> None:
         self._name_edited = True
 
     def _mode_changed(self, *_args: object) -> None:
-        fixed = self.fixed.isChecked()
-        self.cores.setEnabled(fixed)
-        self.ram.setEnabled(fixed)
+        self.fixed_row.setVisible(self.fixed.isChecked())
         self.check()
 
     def _show(self, label: QLabel, text: str) -> None:
         label.setText(text)
         label.setVisible(bool(text))
 
+    def slots_left(self) -> int | None:
+        """Free slots of the active-session limit on the chosen host (None: not counted here)."""
+        if self.used_slots is None or is_batch(self.kind):
+            return None
+        return self.settings.session_limit - self.used_slots(self.host_combo.currentText())
+
     def check(self, *_args: object) -> bool:
-        """Validate every field now; Launch is enabled only when all pass."""
+        """Validate every field now; Launch is enabled only when all pass and a slot is free."""
         ok = True
         try:
             validate_name(self.name.text())
             self._show(self.name_error, "")
         except CanfarError as exc:
-            self._show(self.name_error, f"{exc.message}: {exc.hint}")
+            self._show(self.name_error, sentence(exc))
             ok = False
         try:
-            normalize_image(self.image.currentText())
+            if self.image.currentText().strip():
+                normalize_image(self.image.currentText())
             self._show(self.image_error, "")
         except CanfarError as exc:
-            self._show(self.image_error, f"{exc.message}: {exc.hint}")
+            self._show(self.image_error, sentence(exc))
             ok = False
         try:
             res = self.resources()
@@ -319,11 +378,34 @@ class LaunchDialog(QDialog):
                 validate_resources(res, info.cpus, info.memory_gb, None if info.gpus_possible else 0)
             self._show(self.resources_error, "")
         except CanfarError as exc:
-            self._show(self.resources_error, f"{exc.message}: {exc.hint}")
+            self._show(self.resources_error, sentence(exc))
             ok = False
+        left = self.slots_left()
+        if left is not None and left <= 0:
+            limit = self.settings.session_limit
+            self._show(self.limit_note, f"The limit of {limit} active session{'s' * (limit != 1)} on "
+                                        f"“{self.host_combo.currentText()}” is reached. {LIMIT_HINT}.")
+            ok = False
+        else:
+            self._show(self.limit_note, "")
         self.launch_error.setVisible(False)
         self.launch_button.setEnabled(ok and not self._checking)
+        self.launch_button.setToolTip("" if left is None or left > 0 else "No free session slot: " + LIMIT_HINT)
         return ok
+
+    def preset(self, kind: str, image: str, name: str, resources: Resources, host: str) -> None:
+        """Fill the dialog with an earlier launch (a failed card's "Edit and retry")."""
+        names = list(KINDS)
+        if kind in names:
+            self.kinds.setCurrentRow(names.index(kind))
+        if host in self.service.host_names():
+            self.host_combo.setCurrentText(host)
+        self._set_resources(resources)
+        self.name.setText(name)
+        self._name_edited = True
+        self.image.setCurrentText(image)
+        self._show_image_note()
+        self.check()
 
     # --- launching ----------------------------------------------------------------------------
 
@@ -334,17 +416,23 @@ class LaunchDialog(QDialog):
         self.launch_button.setEnabled(False)
         self.launch_button.setText("Checking…")
         host = self.host_combo.currentText()
-        self._check_job.run(self.service.prepare_launch, self.kind, self.image.currentText(), self.name.text(),
+        image = self.image.currentText().strip() or None  # None: the CLI's default, chosen by the core
+        self._check_job.run(self.service.prepare_launch, self.kind, image, self.name.text(),
                             self.resources(), host, on_done=self._validated, on_error=self._refused)
 
     def _validated(self, req: LaunchRequest) -> None:
         self._checking = False
         self.request = req
-        remember_choice(self.service, req)
         self.accept()
 
     def _refused(self, err: CanfarError) -> None:
         self._checking = False
         self.launch_button.setText("Launch")
         self.check()
-        self._show(self.launch_error, f"{err.message}: {err.hint}" if err.hint else err.message)
+        self._show(self.launch_error, sentence(err))
+
+
+def flexible_text(cores: int, ram_gb: float) -> str:
+    """The flexible mode in one sentence, with this host's ceiling (the same words as Settings)."""
+    return (f"Flexible: 1 core and 4 GB guaranteed, bursts up to {cores} core{'s' * (cores != 1)} "
+            f"and {amount(ram_gb)} GB when the host has them free")

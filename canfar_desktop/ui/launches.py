@@ -3,6 +3,8 @@ another process) ends in `Launches.launch`, with a request the core validated (`
 
 A launch shows as a pending card with its stages (pulling, creating, waiting for the app) until
 the session is listed, then its tab opens by itself; a failure stays on the card with its reason.
+A choice is remembered as the kind's next default only once its session is ready: an image that
+failed is never offered first again.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..core.errors import CanfarError
-from ..core.kinds import KINDS
+from ..core.kinds import KINDS, is_batch
 from ..core.plan import LaunchRequest
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import LaunchChoice, Resources, save_settings
+from . import recent_launches
 from .cards import PendingLaunch
 from .messages import MessageBar
 from .store import SessionStore
@@ -26,7 +29,7 @@ READY_TIMEOUT_S = 300
 
 
 def remember_choice(service: SessionService, req: LaunchRequest) -> None:
-    """Keep a validated launch's image, resources and host as the kind's next default (dialog and tray)."""
+    """Keep a launch's image, resources and host as the kind's next default (once its session is ready)."""
     host = req.host or service.settings.default_host
     service.settings.last_choices[req.kind] = LaunchChoice(image=req.image, resources=req.resources, host=host)
     try:
@@ -54,12 +57,10 @@ class Launches(QObject):
         """Have the core check what a person chose (on a worker), then launch it.
 
         A refusal goes to `on_error` (by default the message bar); `remember` keeps the choice as the
-        kind's next default, as the launch dialog does.
+        kind's next default once the session is ready, as the launch dialog does.
         """
         def go(req: LaunchRequest) -> None:
-            if remember:
-                remember_choice(self.service, req)
-            self.launch(req)
+            self.launch(req, remember)
 
         self.runner.run(self.service.prepare_launch, kind, image, name, resources, host, on_done=go,
                         on_error=on_error or self._report)
@@ -67,16 +68,26 @@ class Launches(QObject):
     def _report(self, err: CanfarError) -> None:
         self.messages.show_error(err)
 
-    def launch(self, req: LaunchRequest) -> PendingLaunch:
-        """Run a validated launch; its card shows the stages, then the session's tab opens by itself."""
+    def launch(self, req: LaunchRequest, remember: bool = False) -> PendingLaunch:
+        """Run a validated launch; its card shows the stages, then the session's tab opens by itself.
+
+        `remember`: once the session is ready, its choices become the kind's next default."""
         self._count += 1
         p = PendingLaunch(key=f"pending/{self._count}", kind=req.kind, name=req.name, image=req.image,
                           resources=req.resources, host=req.host or self.service.settings.default_host)
         self.pending[p.key] = p
         self.changed.emit()
-        self.runner.run(self._run(p, req), on_done=lambda s: self._launched(p, s),
+        self.runner.run(self._run(p, req), on_done=lambda s: self._launched(p, s, req if remember else None, req),
                         on_error=lambda e: self._failed(p, e))
         return p
+
+    def slots_used(self, host: str) -> int:
+        """Active sessions on `host` that count against the limit, plus launches there not listed yet."""
+        listed = [s for s in self.store.all() if s.host == host and s.active and not is_batch(s.kind)]
+        ids = {s.id for s in listed}
+        waiting = [p for p in self.pending.values() if p.host == host and p.error is None
+                   and not is_batch(p.kind) and p.session_id not in ids]
+        return len(listed) + len(waiting)
 
     async def _run(self, p: PendingLaunch, req: LaunchRequest) -> Session:
         loop = self.runner.loop
@@ -98,11 +109,18 @@ class Launches(QObject):
             self.store.refresh()
         self.changed.emit()
 
-    def _launched(self, p: PendingLaunch, s: Session) -> None:
+    def _launched(self, p: PendingLaunch, s: Session, remember: LaunchRequest | None = None,
+                  launched: LaunchRequest | None = None) -> None:
         self.pending.pop(p.key, None)
+        if remember is not None:
+            remember_choice(self.service, remember)
+        if launched is not None:
+            recent_launches.remember(self.service, launched)  # heads the recent launches
         self.store.refresh()
         self.changed.emit()
-        self.messages.show_message(f"{s.name} is ready", f"{KINDS[s.kind].title} session {s.id}", "info")
+        kind = KINDS[s.kind].title if s.kind in KINDS else s.kind
+        self.messages.show_message(f"{s.name} is ready", f"the {kind} session opens in a tab", "info",
+                                   about=f"{s.host}/{s.id}")
         self.open_session(s.id, s.host)
 
     def _failed(self, p: PendingLaunch, err: CanfarError) -> None:
@@ -111,9 +129,11 @@ class Launches(QObject):
             self.pending.pop(p.key, None)  # the session's own card shows Failed with its reason
         self.store.refresh()
         self.changed.emit()
-        self._report(err)
+        about = f"{p.host}/{p.session_id}" if p.session_id else p.key
+        self.messages.show_error(err, title=f"{p.name} could not start: {err.message}", about=about)
 
     def dismiss(self, p: PendingLaunch | None) -> None:
-        """A failed launch's Dismiss button."""
+        """A failed launch's Dismiss button (or its retry): the card goes, and its notice with it."""
         if p is not None and self.pending.pop(p.key, None) is not None:
+            self.messages.forget(p.key)
             self.changed.emit()

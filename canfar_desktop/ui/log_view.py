@@ -104,9 +104,11 @@ class LogFollower:
 
 
 class LogView(QWidget):
-    """The session's output with follow, search (all matches highlighted) and copy."""
+    """The session's output with follow, search (all matches highlighted), wrap and copy.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Without `follow` (a card's Logs and Events dialogs: a snapshot) there is no Follow box."""
+
+    def __init__(self, parent: QWidget | None = None, follow: bool = True, name: str = "Session log") -> None:
         super().__init__(parent)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search the log (Enter: next match)")
@@ -117,28 +119,38 @@ class LogView(QWidget):
         self.matches = QLabel()
         self.matches.setObjectName("muted")
         self.follow = QCheckBox("Follow")
-        self.follow.setChecked(True)
+        self.follow.setChecked(follow)
+        self.follow.setVisible(follow)
         self.follow.setToolTip("Keep reading new output as the session writes it")
+        self.wrap = QCheckBox("Wrap")
+        self.wrap.setToolTip("Wrap long lines instead of scrolling sideways")
+        self.wrap.setAccessibleName("Wrap long lines")
+        self.wrap.toggled.connect(self._wrap)
         self.copy_button = QPushButton("Copy")
         icons.set_icon(self.copy_button, "copy")
-        self.copy_button.setToolTip("Copy the log (secrets hidden) to the clipboard")
+        self.copy_button.setToolTip("Copy the selection, or the whole log (secrets hidden), to the clipboard")
         self.copy_button.clicked.connect(self.copy)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.matches)
         bar.addWidget(self.follow)
+        bar.addWidget(self.wrap)
         bar.addWidget(self.copy_button)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(mono_font())
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setMaximumBlockCount(5000)
-        self.text.setAccessibleName("Session log")
+        self.text.setAccessibleName(name)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.text, 1)
+
+    def _wrap(self, on: bool) -> None:
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth if on
+                                  else QPlainTextEdit.LineWrapMode.NoWrap)
 
     def clear(self, placeholder: str = "") -> None:
         self.text.setPlainText(placeholder)
@@ -183,4 +195,5 @@ class LogView(QWidget):
         return count
 
     def copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.text.toPlainText())
+        selected = self.text.textCursor().selectedText().replace("\u2029", "\n")
+        QGuiApplication.clipboard().setText(selected or self.text.toPlainText())

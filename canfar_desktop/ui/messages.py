@@ -1,20 +1,25 @@
-"""Non-blocking messages: toasts with a hint that fade on their own, and the engine banner.
+"""Non-blocking messages: toasts with a hint, and the engine banner.
 
 Nothing here is modal: a failure a person can act on says what happened and what to do,
-and never interrupts what they are doing in a session tab.
+and never interrupts what they are doing in a session tab. Toasts float over the window's
+bottom-right corner and never move the layout (a button stays where the pointer is). Information
+and warnings go by themselves; failures stay until they are dismissed. A toast about one session
+(`about`) goes when that session goes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import ClassVar
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from ..core.diagnostics import Check
 from ..core.errors import CanfarError
 from . import icons
+from .wording import for_app, hint_of, message_of
 
 LEVEL_COLOURS = {"info": "#2f6fdf", "warning": "#b7791f", "error": "#c53030"}
 
@@ -23,8 +28,9 @@ class Toast(QFrame):
     closed = Signal(object)
 
     def __init__(self, text: str, hint: str, level: str, parent: QWidget | None = None,
-                 actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
+                 actions: Sequence[tuple[str, Callable[[], None]]] = (), about: str = "") -> None:
         super().__init__(parent)
+        self.about = about  # "host/id" of the session it is about (or a pending launch's key), if any
         self.setObjectName("toast")
         self.setStyleSheet(f"QFrame#toast {{ background: {LEVEL_COLOURS.get(level, '#2f6fdf')}; }}"
                            "QPushButton#toastAction { background: rgba(255, 255, 255, 0.16); color: white;"
@@ -57,45 +63,85 @@ class Toast(QFrame):
 
 
 class MessageBar(QWidget):
-    """A stack of toasts at the top of the window; info and warnings go away by themselves."""
+    """A stack of toasts floating over a corner of its host widget (see `attach`)."""
 
     LIMIT = 4
+    WIDTH = 460
+    MARGIN = 12
+    timeouts: ClassVar[dict[str, int]] = {"info": 6000, "warning": 12000}  # errors: none, they wait to be read
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("messageBar")
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(8, 4, 8, 0)
-        self._layout.setSpacing(4)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
         self.toasts: list[Toast] = []
+        self._host: QWidget | None = None
         self.setVisible(False)
 
+    def attach(self, host: QWidget) -> None:
+        """Float over `host`'s bottom-right corner, outside every layout."""
+        self._host = host
+        self.setParent(host)
+        host.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if watched is self._host and event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        host = self._host
+        if host is None or not self.toasts:
+            return
+        width = max(220, min(self.WIDTH, host.width() - 2 * self.MARGIN))
+        self.setFixedWidth(width)
+        self._layout.activate()
+        height = self._layout.heightForWidth(width) if self._layout.hasHeightForWidth() else self.sizeHint().height()
+        self.setFixedHeight(max(height, self.sizeHint().height()))
+        self.move(host.width() - width - self.MARGIN, max(0, host.height() - self.height() - self.MARGIN))
+        self.raise_()
+
     def show_message(self, text: str, hint: str = "", level: str = "info", timeout_ms: int | None = None,
-                     actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> Toast:
+                     actions: Sequence[tuple[str, Callable[[], None]]] = (), about: str = "") -> Toast:
         """Show a toast; one already showing the same headline is kept instead of stacking a twin."""
+        text, hint = for_app(text), for_app(hint)
         for shown in self.toasts:
             if shown.text == text and shown.level == level and not actions:
                 return shown
-        toast = Toast(text, hint, level, actions=actions)
+        toast = Toast(text, hint, level, actions=actions, about=about)
         toast.closed.connect(self.dismiss)
         self.toasts.append(toast)
         self._layout.addWidget(toast)
-        while len(self.toasts) > self.LIMIT:  # the oldest goes, but one still waiting for an answer (Renew) stays
-            self.dismiss(next((t for t in self.toasts if not t.buttons), self.toasts[0]))
+        while len(self.toasts) > self.LIMIT:  # the oldest goes; failures and questions (Renew) stay longest
+            self.dismiss(next((t for t in self.toasts if not t.buttons and t.level != "error"),
+                              next((t for t in self.toasts if not t.buttons), self.toasts[0])))
         self.setVisible(True)
-        wait = timeout_ms if timeout_ms is not None else {"info": 6000, "warning": 12000}.get(level, 0)
+        self._place()
+        wait = timeout_ms if timeout_ms is not None else self.timeouts.get(level, 0)
         if wait:
             QTimer.singleShot(wait, toast, lambda: self.dismiss(toast))
         return toast
 
-    def show_error(self, err: CanfarError) -> Toast:
-        return self.show_message(err.message, err.hint, "error", timeout_ms=20000)
+    def show_error(self, err: CanfarError, title: str = "", about: str = "") -> Toast:
+        """A failure, in the app's words; it stays until dismissed."""
+        return self.show_message(title or message_of(err), hint_of(err), "error", about=about)
+
+    def forget(self, about: str) -> None:
+        """The session (or launch) `about` is gone: so are its toasts."""
+        for toast in [t for t in self.toasts if t.about == about]:
+            self.dismiss(toast)
 
     def dismiss(self, toast: Toast) -> None:
         if toast in self.toasts:
             self.toasts.remove(toast)
+            self._layout.removeWidget(toast)
             toast.hide()
             toast.deleteLater()
         self.setVisible(bool(self.toasts))
+        self._place()
 
 
 class EngineBanner(QFrame):
@@ -139,8 +185,8 @@ class EngineBanner(QFrame):
         self.host = host
         self._error = err
         self.title.setText(f"<b>Cannot reach the Docker engine of host “{_escape(host)}”.</b> {_escape(err.message)}")
-        self.hint.setText(f"What to do: {_escape(err.hint)}. The dashboard reconnects by itself when the engine is "
-                          "back." if err.hint else "The dashboard reconnects by itself when the engine is back.")
+        self.hint.setText(f"What to do: {_escape(for_app(err.hint))}. The dashboard reconnects by itself when the "
+                          "engine is back." if err.hint else "The dashboard reconnects by itself when the engine is back.")
         self.findings.setVisible(False)
         self.status.setText("")
         self.setVisible(True)
@@ -157,7 +203,7 @@ class EngineBanner(QFrame):
             if c.figure:
                 line += f" ({_escape(c.figure)})"
             if c.hint and c.level in ("warn", "fail"):
-                line += f" — {_escape(c.hint)}"
+                line += f" — {_escape(for_app(c.hint))}"
             lines.append(line)
         stamp = datetime.now().strftime("%H:%M:%S")
         self.findings.setText(f"<i>Doctor (checked at {stamp}):</i> " + "<br>".join(lines))

@@ -1,9 +1,10 @@
-"""Session notices in the app: ready, failed, expiring soon (with Renew), expired.
+"""Session notices in the app: ready, failed, expiring soon (with Renew), expired, out of memory.
 
 What to say and when comes from `core.notify.due_notices` (the CLI's `ps` uses the same rules);
 this module only feeds it the store's sessions, on every change and on a timer so that time-based
 warnings fire even when the engine is quiet, and shows each notice in the window's message bar.
 The tray (when there is one) listens to `notice` and shows it as a desktop notification too.
+Every notice is about one session (`about`): the window takes it away when that session goes.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class Notifier(QObject):
         actions = [("Renew", lambda: self.renew(n))] if n.can_renew else []
         # Expiry notices wait for the person: losing work is what they prevent.
         timeout = 0 if n.can_renew else None
-        toast = self.messages.show_message(n.title, n.message, n.level, timeout_ms=timeout, actions=actions)
+        toast = self.messages.show_message(n.title, n.message, n.level, timeout_ms=timeout, actions=actions,
+                                           about=key)
         if n.can_renew:
             self._toasts[key] = toast
 
@@ -80,7 +82,7 @@ class Notifier(QObject):
         self.renew_session(s)
 
     def _drop_stale_toasts(self) -> None:
-        """An expiry toast goes away once its session is renewed past the warnings, or deleted."""
+        """An expiry toast goes once its session is renewed past the warnings (or deleted: see the window)."""
         limit = max(self.service.settings.warn_before_minutes, default=0) * 60
         now = self.service.clock()
         for key, toast in list(self._toasts.items()):

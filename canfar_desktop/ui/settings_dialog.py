@@ -29,6 +29,7 @@ from . import icons
 from .api_settings import ApiController, ApiSection
 from .hosts_settings import HostsEditor, check_hosts
 from .tasks import Runner
+from .wording import sentence
 
 
 class SettingsDialog(QDialog):
@@ -165,7 +166,7 @@ class SettingsDialog(QDialog):
             self._fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
             return
         except CanfarError as exc:
-            self._fail(f"{exc.message}: {exc.hint}")
+            self._fail(sentence(exc))
             return
         self.result_settings = new
         self.api_section.saved(new)

@@ -48,7 +48,7 @@ class CardSparklines(QObject):
             if s is None:
                 continue
             running = s.status == "running" and s.state != State.TERMINATING  # launching ones too: slow starts
-            card.monitors.setVisible(running)
+            card.monitors.setVisible(running and not card.compact)
             if running and card.isVisible() and not card.visibleRegion().isEmpty():
                 shown.append(s)
                 card.monitors.set_points(self.hub.history((s.host, s.id))[-SPARK_POINTS:])

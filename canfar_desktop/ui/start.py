@@ -20,6 +20,11 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMainWi
 from .. import __version__
 
 FIRST_PAINT_WAIT_MS = 2000
+# CARTA draws with WebGL2, which Chromium's GPU blocklist refuses on many Linux drivers and on
+# software GL (Xvfb, remote desktops, virtual machines): the app asks for it anyway, and composites
+# pages in software, so that a GPU the blocklist would have kept out never has to show the page itself
+# (with GPU compositing on such drivers a tab stays blank).
+CHROMIUM_FLAGS = ("--ignore-gpu-blocklist", "--disable-gpu-compositing")
 PLACEHOLDER_CARDS = 3
 
 
@@ -37,6 +42,8 @@ def prepare_qt() -> QApplication:
     """The QApplication, configured as QtWebEngine needs before it exists."""
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")  # Chromium refuses root with its sandbox
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(flags + [f for f in CHROMIUM_FLAGS if f not in flags])
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app

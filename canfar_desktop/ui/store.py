@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.diagnostics import Check, run_checks
 from ..core.errors import CanfarError
 from ..core.events import EngineEvent
+from ..core.kinds import is_batch
 from ..core.registry import HostStatus
 from ..core.service import SessionService
 from ..core.session import Session
@@ -118,7 +119,8 @@ class SessionStore(QObject):
         return None
 
     def active_count(self) -> int:
-        return sum(1 for s in self.sessions.values() if s.active)
+        """Sessions holding a slot of the limit (batch jobs and desktop applications hold none)."""
+        return sum(1 for s in self.sessions.values() if s.active and not is_batch(s.kind))
 
     # --- refreshing ---------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from ..core.session import Session
 from ..core.settings import LaunchChoice, Settings
 from . import icons
 from .launches import Launches
+from .recent_launches import with_recent
 from .store import SessionStore
 from .tasks import Runner
 from .widgets import duration
@@ -205,8 +206,9 @@ class TrayController(QObject):
     def entries(self) -> list[Entry]:
         w = self.window
         visible = w.isVisible() and not w.isMinimized()
-        return tray_entries(self.store.all(), self.service.settings, self, self.service.clock(), visible,
-                            can_hide=self.available)
+        entries = tray_entries(self.store.all(), self.service.settings, self, self.service.clock(), visible,
+                               can_hide=self.available)
+        return with_recent(entries, self)  # the recent launches and presets submenu
 
     def rebuild(self) -> None:
         fill_menu(self.menu, self.entries())
@@ -267,12 +269,19 @@ class TrayController(QObject):
             w.show_and_raise()
 
     def quit(self) -> None:
-        """Quit the app; sessions keep running and show again at the next start."""
-        self.quitting = True
-        self.window.close()
-        if self.icon is not None:
-            self.icon.hide()
-        self.quit_app()
+        """Quit the app; sessions keep running and show again at the next start.
+
+        Each open tab's page is asked first: one with unsaved work may keep the app open."""
+        def go() -> None:
+            self.quitting = True
+            self.window.close()
+            if self.icon is not None:
+                self.icon.hide()
+            self.quit_app()
+
+        if self.window.tabs.count() and not self.window.isVisible():
+            self.window.show_and_raise()  # its question needs the window
+        self.window.release_tabs(go)
 
     def quit_and_delete(self) -> None:
         mine = [s for s in self.store.all() if s.active]
@@ -330,7 +339,9 @@ class TrayController(QObject):
                                           QSystemTrayIcon.MessageIcon.Information, 6000)
                 return True
             if self.available and not self.quitting:
-                # Closing for real with close-to-tray off: quit (the app does not quit on its own with a tray).
-                self.quitting = True
-                self.quit_app()
+                # Closing for real with close-to-tray off: quit (the app does not quit on its own with a tray),
+                # once the tabs' pages agreed.
+                event.ignore()
+                self.quit()
+                return True
         return False

@@ -1,10 +1,12 @@
 """The troubleshooting panel: host overview, diagnosis, live monitors, processes, logs and events.
 
 `Troubleshooting` docks the panel in the window's reserved dock; the View menu (F12) and each
-card's Troubleshoot button open it. The panel shares the app's MonitorHub with the card sparklines
-(one stats stream per session). Nothing streams unless it is on screen: the panel drops its wish
-when hidden or when the window is minimised. Each kind of request it makes (details, processes,
-events, log tail, checks) has at most one in flight; picking another session cancels them.
+card's Troubleshoot button open it. Opened with F12 it shows the session of the tab in front, and
+follows the tabs while it is open; it takes about a third of the window's height at first. The
+panel shares the app's MonitorHub with the card sparklines (one stats stream per session).
+Nothing streams unless it is on screen: the panel drops its wish when hidden or when the window
+is minimised. Each kind of request it makes (details, processes, events, log tail, checks) has
+at most one in flight; picking another session cancels them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -45,6 +48,8 @@ from .tasks import Latest, Runner
 from .theme import STATE_COLOURS
 
 PROCESS_REFRESH_MS = 3000
+DOCK_SHARE = 0.32  # of the window's height, when the panel first opens
+DOCK_MIN_HEIGHT = 220
 
 
 def _heading(text: str) -> QLabel:
@@ -417,20 +422,40 @@ class Troubleshooting(QObject):
         self.monitors = monitors
         self.panel = TroubleshootingPanel(service, runner, store, monitors.hub)
         self.dock = dock
+        self.front: Key | None = None  # the session of the tab in front (see follow)
+        self._sized = False
         dock.setWindowTitle("Troubleshooting")
         dock.setWidget(self.panel)
         dock.hide()
-        dock.setMinimumHeight(360)
+        dock.setMinimumHeight(DOCK_MIN_HEIGHT)
         toggle = dock.toggleViewAction()
         toggle.setText("&Troubleshooting")
         toggle.setShortcut(QKeySequence("F12"))
         toggle.setToolTip("Show the troubleshooting panel: live monitors, logs, events and diagnosis (F12)")
         icons.set_icon(toggle, "troubleshoot")
         dock.visibilityChanged.connect(lambda visible: self.panel.set_active(visible and monitors.on_screen))
+        dock.visibilityChanged.connect(self._shown)
         monitors.on_screen_changed.connect(lambda on: self.panel.set_active(on and dock.isVisible()))
         monitors.point.connect(self.panel.on_point)
         store.changed.connect(self.panel.sessions_changed)
         store.engine_event.connect(self.panel.on_engine_event)
+
+    def follow(self, key: Key | None) -> None:
+        """The tab in front changed: an open panel shows its session."""
+        self.front = key
+        if key is not None and self.dock.isVisible():
+            self.panel.select(key)
+
+    def _shown(self, visible: bool) -> None:
+        if not visible:
+            return
+        window = self.dock.parentWidget()
+        if not self._sized and isinstance(window, QMainWindow):
+            self._sized = True
+            height = max(DOCK_MIN_HEIGHT, int(window.height() * DOCK_SHARE))
+            window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+        if self.front is not None:
+            self.panel.select(self.front)
 
     def show_session(self, s: Session | None) -> None:
         """Open the panel on a session (the card's Troubleshoot button)."""

@@ -1,14 +1,19 @@
 """The main window: the dashboard of cards on the left, session tabs beside it, status below.
 
-Shortcuts (Ctrl+N, Ctrl+W, Ctrl+Tab, Ctrl+Shift+Tab, F5) are window-wide, except while a
+Shortcuts (Ctrl+N, Ctrl+W, Ctrl+Tab, Ctrl+Shift+Tab, F5, F9) are window-wide, except while a
 desktop (noVNC) session has the keyboard focus: a remote desktop needs every key (Ctrl+W closes
 a window there, Ctrl+Tab switches applications), so the app's shortcuts step aside until the
-focus leaves that tab. Notebook and web-app tabs behave like browser tabs and keep them.
+focus leaves that tab; F8 always takes the keyboard back. Notebook and web-app tabs behave like
+browser tabs and keep them.
+
+Closing a tab, deleting a session that has one and quitting ask each page first (unsaved work);
+the session list beside the tabs can be narrowed (compact cards) or hidden (F9).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -27,27 +32,30 @@ from PySide6.QtWidgets import (
 from ..core.errors import CanfarError
 from ..core.lifecycle import State
 from ..core.plan import LaunchRequest
+from ..core.platform_hosts import is_platform
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import AppPaths, Settings
-from . import icons, theme
+from . import help_menu, icons, projects_dialog, sharing, theme, transfers, window_state
 from .api_settings import ApiController
 from .cards import PendingLaunch, SessionCard
+from .dashboard import MIN_WIDTH as LIST_MIN_WIDTH
 from .dashboard import Dashboard
 from .dialogs import TextDialog, confirm_delete, format_events
 from .launches import Launches
 from .messages import EngineBanner, MessageBar
 from .profiles import discard_profile
 from .store import SessionStore
-from .tabs import SessionTabs
+from .tabs import RETURN_KEY, SessionTabs
 from .tasks import Runner
+from .wording import hint_of, message_of
 
 if TYPE_CHECKING:
     from .browser import SessionTab
 
 log = logging.getLogger(__name__)
 
-DASHBOARD_WITH_TABS = 380
+LIST_TOGGLE_KEY = "F9"
 
 
 class MainWindow(QMainWindow):
@@ -65,13 +73,16 @@ class MainWindow(QMainWindow):
         self.store = store
         self.setWindowTitle("CANFAR Desktop")
         self.setWindowIcon(icons.icon("app"))
-        self.resize(1280, 820)
+        self.place = window_state.load(paths)
+        window_state.restore(self, self.place)
+        self._closing = False  # the pages are being asked before the window closes
+        self._listed: set[str] = set()  # "host/id" of the sessions listed last
 
         self.messages = MessageBar()
         self.banner = EngineBanner()
         self.banner.retry_requested.connect(self.retry_engine)
         self.dashboard = Dashboard()
-        self.dashboard.new_session_requested.connect(self.new_session)
+        self.dashboard.new_session_requested.connect(lambda kind: self.new_session(kind or None))
         self.dashboard.card_factory = self._make_card
         self.dashboard.hosts.retry_requested.connect(self.retry_engine)
         self.session_area = SessionTabs(service, runner, store, paths, self.messages, self.renew, self)
@@ -80,21 +91,25 @@ class MainWindow(QMainWindow):
         self.launches = Launches(service, runner, store, self.messages, self.open_session, self)
         self.launches.changed.connect(self._sessions_changed)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("listSplitter")
         self.splitter.addWidget(self.dashboard)
         self.splitter.addWidget(self.tabs)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setHandleWidth(7)
+        self.splitter.handle(1).setToolTip(f"Drag to make the session list wider or narrower; {LIST_TOGGLE_KEY} hides it")
+        self.splitter.splitterMoved.connect(self._list_moved)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.messages)
         banner_box = QVBoxLayout()
         banner_box.setContentsMargins(10, 4, 10, 0)
         banner_box.addWidget(self.banner)
         layout.addLayout(banner_box)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.messages.attach(central)  # floats over the page: never moves it
 
         # The troubleshooting panel's place: an empty, hidden dock until the composition root fills it.
         self.troubleshooting_dock = QDockWidget("Troubleshooting", self)
@@ -121,8 +136,10 @@ class MainWindow(QMainWindow):
 
     # --- building -----------------------------------------------------------------------------
 
-    def _action(self, text: str, icon_name: str, slot: Any, tip: str) -> QAction:
-        act = QAction(text, self)
+    def _action(self, text: str, icon_name: str, slot: Any, tip: str, keys: str = "") -> QAction:
+        """An action; `keys` is shown beside it in menus (the window's shortcuts handle the keys)."""
+        act = QAction(f"{text}\t{keys}" if keys else text, self)
+        act.setIconText(text.replace("&", "").rstrip("…"))
         icons.set_icon(act, icon_name)
         act.setToolTip(tip)
         act.setStatusTip(tip)
@@ -130,8 +147,18 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.new_action = self._action("&New session…", "add", lambda: self.new_session(), "Launch a new session (Ctrl+N)")
-        self.refresh_action = self._action("&Refresh", "refresh", self.refresh, "Refresh the sessions now (F5)")
+        self.new_action = self._action("&New session…", "add", lambda: self.new_session(), "Launch a new session (Ctrl+N)",
+                                       "Ctrl+N")
+        self.refresh_action = self._action("&Refresh", "refresh", self.refresh, "Refresh the sessions now (F5)", "F5")
+        self.list_action = self._action("Session &list", "sidebar", self.toggle_list,
+                                        f"Show or hide the session list beside the tabs ({LIST_TOGGLE_KEY})",
+                                        LIST_TOGGLE_KEY)
+        self.list_action.setCheckable(True)
+        self.list_action.setChecked(not self.place.list_hidden)
+        self.list_action.setEnabled(False)  # only beside tabs: without them the list is the page
+        self.return_action = self._action("Take the &keyboard back from a desktop", "keyboard", self.take_keyboard,
+                                          f"A desktop tab receives every key; {RETURN_KEY} always gives them back "
+                                          "to the app", RETURN_KEY)
         self.settings_action = self._action("&Settings…", "settings", self.open_settings, "Docker host, /arc, "
                                             "defaults, limits and theme")
         quit_action = QAction("&Quit", self)
@@ -142,11 +169,18 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.new_action)
         file_menu.addAction(self.settings_action)
+        projects_dialog.add_menu_item(self, file_menu)  # project folders and their groups
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view = menu.addMenu("&View")
         view.addAction(self.refresh_action)
+        view.addAction(self.list_action)
         view.addAction(self.troubleshooting_dock.toggleViewAction())
+        view.addSeparator()
+        view.addAction(self.return_action)
+        self.help_menu = help_menu.install(self)  # guide, support contact and report, About
+        self.transfers = transfers.install(self)  # files dropped on cards, tabs or the dashboard go to /arc
+        self.sharing = sharing.install(self)  # Share… on cards: a session reachable from other devices for a while
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -157,7 +191,14 @@ class MainWindow(QMainWindow):
             toolbar.addAction(act)
             button = toolbar.widgetForAction(act)
             if button is not None:
-                button.setAccessibleName(act.text().replace("&", "").rstrip("…"))
+                button.setAccessibleName(act.iconText())
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.list_action)
+        self.list_button = toolbar.widgetForAction(self.list_action)
+        if self.list_button is not None:
+            self.list_button.setAccessibleName("Session list")
         self.addToolBar(toolbar)
 
     def _build_status_bar(self) -> None:
@@ -185,7 +226,9 @@ class MainWindow(QMainWindow):
             shortcut("Ctrl+Shift+Tab", lambda: self.session_area.switch(-1)),
             shortcut("Ctrl+Backtab", lambda: self.session_area.switch(-1)),
             shortcut("F5", self.refresh),
+            shortcut(LIST_TOGGLE_KEY, self.toggle_list),
         ]
+        self.return_shortcut = shortcut(RETURN_KEY, self.take_keyboard)  # never steps aside
 
     def _make_card(self) -> SessionCard:
         card = SessionCard()
@@ -196,6 +239,7 @@ class MainWindow(QMainWindow):
         card.events_requested.connect(self.show_events)
         card.dismiss_requested.connect(self.launches.dismiss)
         card.troubleshoot_requested.connect(self.troubleshoot_requested)
+        card.retry_requested.connect(self.retry)
         return card
 
     # --- public hooks -------------------------------------------------------------------------
@@ -223,9 +267,40 @@ class MainWindow(QMainWindow):
     # --- tabs ---------------------------------------------------------------------------------
 
     def _tabs_shown(self, visible: bool) -> None:
+        """With tabs the list keeps the width it was given last (or hides, F9); without, it is the page."""
+        self.list_action.setEnabled(visible)
         if visible:
+            self.dashboard.setVisible(self.list_action.isChecked())
             total = max(self.splitter.width(), 800)
-            self.splitter.setSizes([DASHBOARD_WITH_TABS, total - DASHBOARD_WITH_TABS])
+            width = max(LIST_MIN_WIDTH, min(self.place.list_width, total - 300))
+            self.splitter.setSizes([width, total - width])
+        else:
+            self.dashboard.setVisible(True)
+
+    def _list_moved(self, pos: int, _index: int) -> None:
+        if self.tabs.isVisible() and self.dashboard.isVisible():
+            self.place.list_width = pos
+
+    def toggle_list(self) -> None:
+        """Hide or show the session list beside the tabs (the View menu, the toolbar, F9)."""
+        if not self.tabs.isVisible():
+            self.list_action.setChecked(True)
+            return
+        shown = not self.dashboard.isVisible()
+        self.dashboard.setVisible(shown)
+        self.list_action.setChecked(shown)
+        self.place.list_hidden = not shown
+        if shown:
+            self._tabs_shown(True)
+
+    def take_keyboard(self) -> None:
+        """F8: the keyboard leaves a remote desktop for the app (its shortcuts work again)."""
+        target: QWidget = self.tabs.tabBar() if self.tabs.isVisible() else self.dashboard
+        if target.focusPolicy() == Qt.FocusPolicy.NoFocus:
+            target.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.statusBar().showMessage("The keyboard is the app's again: Ctrl+W, Ctrl+N and the other shortcuts work; "
+                                     "click into the desktop to give it the keys again", 6000)
 
     def close_current_tab(self) -> None:
         self.session_area.close_current()
@@ -248,10 +323,20 @@ class MainWindow(QMainWindow):
         sessions = self.store.all()
         unreachable = bool(self.store.unreachable) and len(self.store.unreachable) == len(self.service.host_names())
         seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
-        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen)
+        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen,
+                                 {h.name for h in self.service.settings.hosts if is_platform(h)})
         self.dashboard.show_sessions(sessions, list(self.launches.pending.values()), self.store.loaded, unreachable)
         self.session_area.sessions_changed()
         self._update_counts()
+        self._forget_gone(sessions)
+
+    def _forget_gone(self, sessions: list[Session]) -> None:
+        """A session's notices go when the session goes (not while its host is merely unreachable)."""
+        now = {f"{s.host}/{s.id}" for s in sessions}
+        for key in self._listed - now:
+            if key.partition("/")[0] not in self.store.unreachable:
+                self.messages.forget(key)
+        self._listed = now | {k for k in self._listed if k.partition("/")[0] in self.store.unreachable}
 
     def _update_counts(self) -> None:
         limit = self.service.settings.session_limit
@@ -302,13 +387,28 @@ class MainWindow(QMainWindow):
         self.messages.show_error(err)
 
     def new_session(self, kind: str | None = None) -> Any:
-        """Open the launch dialog (non-modal); returns it so tests and the tray can drive it."""
+        """Open the launch dialog (non-modal); returns it so tests and the tray can drive it.
+
+        It counts this host's free session slots as they change; a launch from it is remembered
+        as the kind's next default once its session is ready."""
         from .launch_dialog import LaunchDialog
 
-        dialog = LaunchDialog(self.service, self.runner, self, kind=kind)
+        dialog = LaunchDialog(self.service, self.runner, self, kind=kind, used_slots=self.launches.slots_used)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: dialog.request and self.launch(dialog.request))
+        dialog.accepted.connect(lambda: dialog.request and self.launches.launch(dialog.request, remember=True))
+        self.store.changed.connect(dialog.check)
+        self.launches.changed.connect(dialog.check)
         dialog.open()
+        return dialog
+
+    def retry(self, item: PendingLaunch | Session | None) -> Any:
+        """A failed card's Edit and retry (or Launch again): the dialog, filled with that launch's choices."""
+        if item is None:
+            return None
+        dialog = self.new_session(item.kind)
+        dialog.preset(item.kind, item.image, item.name, item.resources, item.host)
+        if isinstance(item, PendingLaunch):  # the new launch takes the failed one's place
+            dialog.accepted.connect(lambda: self.launches.dismiss(item))
         return dialog
 
     def renew(self, s: Session | None) -> None:
@@ -323,11 +423,18 @@ class MainWindow(QMainWindow):
         self.runner.run(self.service.renew, s.id, s.host, on_done=done, on_error=self.report)
 
     def delete(self, s: Session | None) -> None:
+        """Delete after asking; a session whose tab has unsaved work asks that too, and keeping it cancels."""
         if s is None or not confirm_delete(self, s):
             return
-        key = (s.host, s.id)
-        if key in self.session_tabs:
-            self.session_area.close_tab(self.tabs.indexOf(self.session_tabs[key]))
+        tab = self.session_tabs.get((s.host, s.id))
+        if tab is not None:
+            kept = lambda: self.messages.show_message(  # noqa: E731 - a one-line answer
+                f"{s.name} was not deleted", "its page has unsaved changes: save them, then delete it", "info")
+            self.session_area.request_close(tab, "delete", lambda: self._delete(s), kept)
+        else:
+            self._delete(s)
+
+    def _delete(self, s: Session) -> None:
         card = self.dashboard.card_for(s.id)
         if card is not None:
             card.show_session(s.with_state(State.TERMINATING, "deleting"))
@@ -346,7 +453,7 @@ class MainWindow(QMainWindow):
                                    "hidden.")
         self.runner.run(self.service.tail_logs, s, 200,
                         on_done=lambda lines: dialog.set_lines(lines, "(no output yet)"),
-                        on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+                        on_error=lambda e: dialog.set_lines([message_of(e), hint_of(e)], ""))
 
     def show_events(self, s: Session | None) -> None:
         if s is None:
@@ -354,7 +461,7 @@ class MainWindow(QMainWindow):
         dialog = self._text_dialog(f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).")
         self.runner.run(self.service.events_of, s,
                         on_done=lambda events: dialog.set_lines(format_events(events), "(no events recorded)"),
-                        on_error=lambda e: dialog.set_lines([e.message, e.hint], ""))
+                        on_error=lambda e: dialog.set_lines([message_of(e), hint_of(e)], ""))
 
     def _text_dialog(self, title: str, heading: str) -> TextDialog:
         dialog = TextDialog(title, self)
@@ -384,7 +491,27 @@ class MainWindow(QMainWindow):
             theme.apply(app, new.theme)
         self.messages.show_message("Settings saved", "new sessions use them; running sessions are unchanged", "info")
 
+    def release_tabs(self, then: Callable[[], None], purpose: str = "quit") -> None:
+        """Ask every tab's page to close (unsaved work asks the person), then run `then`; keeping one stops."""
+        if self._closing:
+            return
+        self._closing = True
+
+        def done() -> None:
+            self._closing = False
+            then()
+
+        def kept() -> None:
+            self._closing = False
+
+        self.session_area.close_all(purpose, done, kept)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        if self.tabs.count():  # the pages first: one with unsaved work may want to stay
+            event.ignore()
+            self.release_tabs(self.close)
+            return
+        self.place.geometry = window_state.geometry_of(self)
+        window_state.save(self.paths, self.place)
         self.store.stop()
-        self.session_area.close_all()
         super().closeEvent(event)

@@ -77,7 +77,11 @@ def make_app(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -> I
 
     yield factory
     for parts in made:
-        parts.window.close()
+        try:
+            parts.window.session_area.discard_all()  # no page is asked about unsaved work at teardown
+            parts.window.close()
+        except RuntimeError:  # already deleted with the test's widgets
+            pass
         parts.runner.shutdown()  # nothing of this test's work lands in the next one
 
 

@@ -7,6 +7,7 @@ directly (the same QActions a click in the tray would trigger).
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from datetime import timedelta
@@ -230,7 +231,8 @@ def test_start_at_login_written_and_removed_from_settings(make_window: Any, qtbo
     text = entry.read_text()
     assert "[Desktop Entry]" in text
     exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
-    assert exec_line.endswith(" --minimized") and ("canfar-desktop" in exec_line or "canfar_desktop" in exec_line)
+    assert shlex.split(exec_line.removeprefix("Exec=")) == [sys.executable, "-m", "canfar_desktop", "--minimized"], \
+        "this installation (a source tree here), started minimised"
     saved, _ = load_settings(paths)
     assert saved.start_at_login and saved.start_minimized and not saved.close_to_tray
     qtbot.waitUntil(lambda: window.service.settings.start_at_login, timeout=5000)

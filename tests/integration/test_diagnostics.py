@@ -225,11 +225,16 @@ def test_image_labels_are_what_the_images_check_counts(make_service: Callable[..
 
     service = make_service()
 
-    def labelled_tags() -> int:
-        return sum(len(i.tags) for i in docker_engine.images.list() if (i.labels or {}).get("net.canfar.desktop.kinds"))
+    def labels() -> list[tuple[list[str], str]]:
+        return [(i.tags, (i.labels or {}).get("net.canfar.desktop.kinds", "")) for i in docker_engine.images.list()]
 
+    def labelled_tags() -> int:
+        return sum(len(tags) for tags, label in labels() if label.strip(" ,"))
+
+    kinds = sorted({k.strip().lower() for _, label in labels() for k in label.split(",") if k.strip()})
+    assert {"contributed", "desktop", "notebook"} <= set(kinds), "the project's images are labelled"
     check = by_id(diagnostics.run_checks(service))["images"]
-    assert (check.level, check.verdict) == ("ok", "images for: contributed, desktop, notebook")
+    assert (check.level, check.verdict) == ("ok", f"images for: {', '.join(kinds)}")
     assert check.figure == f"{labelled_tags()} labelled image(s)"
     # A new image labelled (in a person's spelling) for two kinds: counted, and listed for both kinds.
     tag = f"canfar-desktop/labels-probe:{secrets.token_hex(4)}"

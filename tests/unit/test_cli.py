@@ -8,8 +8,12 @@ from canfar_desktop import cli
 
 
 def test_verbs_route_to_cli_and_nothing_opens_the_app() -> None:
-    assert cli.is_cli_invocation(["ps"]) and cli.is_cli_invocation(["--version"])
-    assert not cli.is_cli_invocation([]) and not cli.is_cli_invocation(["--self-test"])
+    from canfar_desktop.__main__ import is_cli_invocation
+
+    assert is_cli_invocation(["ps"]) and is_cli_invocation(["--version"])
+    assert is_cli_invocation(["data", "ls"]), "an unknown verb is the CLI's to refuse, never the app's"
+    assert not is_cli_invocation([]) and not is_cli_invocation(["--self-test"])
+    assert not is_cli_invocation(["--minimized"])
 
 
 def test_ps_flags() -> None:

@@ -60,8 +60,10 @@ def test_carta_matches_upstream() -> None:
     plan = make("carta")
     assert plan.command == [
         "carta", "--no_browser", "--host=0.0.0.0", "--port=3002", "--top_level_folder=/arc",
-        "--http_url_prefix=/session/carta/abcd1234", "/arc/projects",
+        "--http_url_prefix=/session/carta/abcd1234", "--enable_scripting", "--idle_timeout=100000",
+        "/arc/projects",
     ]
+    assert plan.entrypoint == [], "the command replaces cartavis/carta's `carta` entrypoint, not appended to it"
     assert plan.environment["CARTA_AUTH_TOKEN"] == SECRET
     assert plan.environment["UWS_HTTP_MAX_HEADERS_SIZE"] == "32768"
     assert "3002/tcp" in plan.ports
@@ -74,6 +76,7 @@ def test_carta_matches_upstream() -> None:
 def test_firefly_matches_upstream_and_gets_a_memory_limit() -> None:
     plan = make("firefly")
     assert plan.command is None, "Firefly starts from its Tomcat entrypoint"
+    assert plan.entrypoint is None, "and that entrypoint stays"
     assert plan.environment["ADMIN_PASSWORD"] == SECRET
     assert "8080/tcp" in plan.ports
     assert plan.mem_limit == 4 * 1024**3, "its JVM sizes itself from the container limit"

@@ -19,7 +19,19 @@ import requests.exceptions
 from ..errors import CanfarError, EngineUnavailable, ImageError, NotFound, StateError
 from ..host import Dialer, HostInfo, ImageInfo, ProgressFn
 from ..plan import L_ID, ContainerPlan
-from .shapes import container_config, create_refused, file_from_tar, host_info, image_list, start_refused, tar_of
+from .archive import ArchiveOverSdk
+from .shapes import (
+    container_config,
+    create_refused,
+    file_from_tar,
+    host_info,
+    image_list,
+    network_config,
+    network_is_isolated,
+    network_refused,
+    start_refused,
+    tar_of,
+)
 
 HELPER_LABEL = "net.canfar.desktop.helper"  # short-lived containers the app runs for itself
 
@@ -59,7 +71,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else "unknown error"
 
 
-class DockerHost:
+class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through the archive API
     """A Docker engine reached through a docker.DockerClient made on first use."""
 
     def __init__(self, name: str, client_factory: Callable[[], docker.DockerClient], where: str) -> None:
@@ -69,6 +81,7 @@ class DockerHost:
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._info: HostInfo | None = None
+        self._networks: set[str] = set()  # networks known to exist and be isolated
 
     @property
     def client(self) -> docker.DockerClient:
@@ -90,6 +103,7 @@ class DockerHost:
                     pass
             self._client = None
             self._info = None
+            self._networks.clear()
 
     def _sdk(self, fn: Callable[[docker.DockerClient], Any]) -> Any:
         """Run one SDK call: connection failures become EngineUnavailable, the engine's answers
@@ -184,6 +198,29 @@ class DockerHost:
         result: list[dict[str, Any]] = self.call(
             lambda c: c.api.containers(all=True, filters={"label": HELPER_LABEL}))
         return result
+
+    def ensure_network(self, name: str) -> None:
+        """The sessions' isolated network, made once; one that exists but is not isolated is refused."""
+        if name in self._networks:
+            return
+        try:
+            data = self._sdk(lambda c: c.api.inspect_network(name))
+        except docker.errors.NotFound:
+            config = network_config(name)
+            try:
+                self._sdk(lambda c: c.api.create_network(name, driver=config["Driver"], options=config["Options"],
+                                                         check_duplicate=True, labels=config["Labels"]))
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # made a moment ago by a launch beside this one
+                    raise CanfarError(f"Could not create the sessions' network on {self.name}: "
+                                      f"{_first_line(str(exc.explanation or exc))}", "run canfar-desktop doctor") from None
+            data = self._sdk(lambda c: c.api.inspect_network(name))
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"Could not read the sessions' network on {self.name}: {_first_line(str(exc))}",
+                              "run canfar-desktop doctor") from None
+        if not network_is_isolated(data):
+            raise network_refused(name, self.name)
+        self._networks.add(name)
 
     def prepare_volumes(self, image: str, mounts: list[tuple[str, int]], uid: int, gid: int) -> None:
         """Hand new named volumes (/arc on a remote host, /scratch) to the session's uid.
@@ -337,6 +374,19 @@ class DockerHost:
         if not self.has_image(ref):
             raise ImageError(f"Pulling {ref} did not leave the image on {self.name}", "retry the pull")
 
+    def remove_image(self, ref: str) -> None:
+        """Untag (and delete when no other tag is left) an image; refused while a container uses it."""
+        try:
+            self._sdk(lambda c: c.api.remove_image(ref))
+        except docker.errors.NotFound:
+            raise NotFound(f"The image {ref} is not on {self.name}", "see canfar-desktop image ls") from None
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                raise StateError(f"The image {ref} is in use on {self.name}",
+                                 "delete the sessions that use it first (canfar-desktop ps -a)") from None
+            raise CanfarError(f"The engine could not remove {ref}: {_first_line(str(exc.explanation or exc))}",
+                              "retry") from None
+
     # --- storage --------------------------------------------------------------------------
 
     def disk_usage(self) -> dict[str, Any]:
@@ -362,10 +412,16 @@ class EngineStream:
         self._raw = raw
 
     def __iter__(self) -> Iterator[Any]:
-        try:
-            yield from self._raw
-        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
-            raise engine_error(exc, self._host.where) from None
+        # not `yield from`: closing this generator must not close the SDK's stream (over SSH that raises)
+        records = iter(self._raw)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                return
+            except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
+                raise engine_error(exc, self._host.where) from None
+            yield record
 
     def close(self) -> None:
         close = getattr(self._raw, "close", None)

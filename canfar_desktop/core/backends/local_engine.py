@@ -28,6 +28,9 @@ from .shapes import (
     file_from_tar,
     host_info,
     image_list,
+    network_config,
+    network_is_isolated,
+    network_refused,
     start_refused,
     tar_of,
 )
@@ -61,6 +64,7 @@ class LocalEngine:
         self._path = urllib.parse.urlparse(url).path
         self._sdk_host: Any = None
         self._info: HostInfo | None = None
+        self._networks: set[str] = set()  # networks known to exist and be isolated
         self._local = threading.local()  # one kept-alive connection per thread
 
     # --- the SDK host, for everything not read here ---------------------------------------
@@ -88,6 +92,7 @@ class LocalEngine:
             conn.close()
             self._local.conn = None
         self._info = None
+        self._networks.clear()
         if self._sdk_host is not None:
             self._sdk_host.reset()
 
@@ -194,6 +199,22 @@ class LocalEngine:
         status, body = self._post(f"/containers/{_q(container_id)}/start")
         if status >= 400 and status != 304:  # 304: already running
             raise start_refused(_message(body))
+
+    def ensure_network(self, name: str) -> None:
+        """The sessions' isolated network, made once; one that exists but is not isolated is refused."""
+        if name in self._networks:
+            return
+        try:
+            data = self._json(f"/networks/{_q(name)}", what=f"The network {name}")
+        except NotFound:
+            status, body = self._post("/networks/create", body=network_config(name))
+            if status >= 400 and status != 409:  # 409: made a moment ago by a launch beside this one
+                raise CanfarError(f"Could not create the sessions' network on {self.name}: {_message(body)}",
+                                  "run canfar-desktop doctor") from None
+            data = self._json(f"/networks/{_q(name)}", what=f"The network {name}")
+        if not network_is_isolated(data):
+            raise network_refused(name, self.name)
+        self._networks.add(name)
 
     def keep_running(self, container_id: str) -> None:
         """Ask the engine to bring the container back after an engine restart (or a crash)."""

@@ -87,18 +87,44 @@ def container_config(plan: ContainerPlan) -> dict[str, Any]:
         "SecurityOpt": list(plan.security_opt),
         "CapDrop": list(plan.cap_drop),
         "Init": plan.init,
+        "NetworkMode": plan.network,
     }
+    if plan.group_add:  # the user's project groups, beside the session's own gid
+        host_config["GroupAdd"] = [str(g) for g in plan.group_add]
+    joined = plan.network.startswith("container:")  # shares that container's network and name
     return {
         "Image": plan.image,
         "Cmd": plan.command,
+        **({"Entrypoint": list(plan.entrypoint)} if plan.entrypoint is not None else {}),
         "Env": [f"{k}={v}" for k, v in plan.environment.items()],
         "Labels": dict(plan.labels),
         "User": plan.user,
         "WorkingDir": plan.working_dir,
-        "Hostname": plan.hostname,
+        **({} if joined else {"Hostname": plan.hostname}),
         "ExposedPorts": {port: {} for port in plan.ports},
         "HostConfig": host_config,
     }
+
+
+NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
+
+
+def network_config(name: str) -> dict[str, Any]:
+    """The sessions' network: a bridge on which no container reaches another (inter-container traffic off);
+    containers on other networks cannot reach it either (the engine isolates bridges from each other)."""
+    return {"Name": name, "Driver": "bridge", "Options": dict(NO_ICC), "CheckDuplicate": True,
+            "Labels": {"net.canfar.desktop.network": "sessions"}}
+
+
+def network_is_isolated(data: dict[str, Any]) -> bool:
+    options = data.get("Options") or {}
+    return data.get("Driver") == "bridge" and options.get("com.docker.network.bridge.enable_icc") == "false"
+
+
+def network_refused(name: str, host: str) -> CanfarError:
+    return CanfarError(f"The network {name} on {host} lets containers reach each other",
+                       f"remove it (docker network rm {name}) so the app makes it again with inter-container "
+                       "traffic off")
 
 
 def create_refused(host: str, image: str, status: int, message: str) -> CanfarError:

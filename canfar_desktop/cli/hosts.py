@@ -32,7 +32,7 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
             samples = dict(zip([s.id for s in sessions], pool.map(lambda s: sample_once(service, s), sessions),
                                strict=True))
         report.append({
-            "host": name, "engine": f"{info.engine} {info.engine_version}", "cpus": info.cpus,
+            "host": name, "product": info.engine, "engine": info.engine_version, "cpus": info.cpus,
             "memory_gb": round(info.memory_gb, 1), "active": sum(1 for s in sessions if s.active),
             "limit": info.session_limit or ctx.settings.session_limit, "load": info.capacity,
             "sessions": [{"id": s.id, "name": s.name, **(samples[s.id].as_dict() if samples.get(s.id) else {})}
@@ -42,7 +42,7 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
         emit(report, args.output)
         return 0
     for host in report:
-        print(f"{host['host']}: {host['engine']}, {host['cpus']} CPUs, {host['memory_gb']} GB, "
+        print(f"{host['host']}: {host['product']} {host['engine']}, {host['cpus']} CPUs, {host['memory_gb']} GB, "
               f"{host['active']}/{host['limit']} active sessions" + (f"; {host['load']}" if host["load"] else ""))
         rows = [[s["id"], s["name"], f"{s.get('cpu_percent', 0):.1f}%",
                  f"{s.get('memory_mb', 0):.0f} MB" + (f" / {s['limit_mb']:.0f} MB" if s.get("limit_mb") else ""),

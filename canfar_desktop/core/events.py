@@ -21,6 +21,7 @@ class EngineEvent:
     detail: str
     container_id: str
     session_id: str
+    exit_code: int | None = None  # a `die` event's, so a card can follow it before anything is read
 
 
 def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
@@ -43,7 +44,9 @@ def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
         detail = "the kernel killed a process: out of memory"
     elif action == "create":
         detail = f"image {attrs.get('image', '?')}"
-    return EngineEvent(when, action, detail, str(actor.get("ID") or raw.get("id") or ""), str(attrs.get(L_ID, "")))
+    code = attrs.get("exitCode") if action == "die" else None
+    return EngineEvent(when, action, detail, str(actor.get("ID") or raw.get("id") or ""), str(attrs.get(L_ID, "")),
+                       int(code) if isinstance(code, str) and code.lstrip("-").isdigit() else None)
 
 
 def _platform_event(raw: dict[str, Any]) -> EngineEvent:

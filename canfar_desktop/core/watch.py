@@ -14,12 +14,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .errors import CanfarError
 from .events import EngineEvent, parse_event
-from .lifecycle import State
+from .lifecycle import Facts, State, derive_state
 from .registry import HostStatus
 from .service import SessionService
 from .session import Session
@@ -90,6 +90,7 @@ class Watcher:
         self._last: list[Session] = []
         self._launching: list[Session] = []  # from the last listing, probed between listings
         self._probe_due: float | None = None
+        self._oom_seen: set[str] = set()  # containers with an oom event this run (a die after it: out of memory)
         self.reconcile_s = RECONCILE_S
 
     # --- life ---------------------------------------------------------------------------------
@@ -287,10 +288,22 @@ class Watcher:
             wake.clear()
             backoff = min(backoff * 2, BACKOFF_MAX_S)
 
+    def _ended_now(self, host: str, event: EngineEvent) -> Session | None:
+        for s in self._last:
+            if s.host == host and s.container_id == event.container_id and s.status == "running":
+                return ended_by(s, event, datetime.now(UTC), oom=event.container_id in self._oom_seen)
+        return None
+
     def _on_event(self, host: str, event: EngineEvent) -> None:
+        if event.action == "oom":
+            self._oom_seen.add(event.container_id)
         if event.action in FORGET_ACTIONS:
             self.service.forget_readiness(event.container_id)
         self.listener.event(host, event)
+        if event.action == "die":
+            ended = self._ended_now(host, event)
+            if ended is not None:  # the card follows the event at once; the inspect below refines it
+                self.listener.session(ended)
         if event.action in FAST_ACTIONS and event.container_id in self._known.get(host, set()):
             # the card follows at once with one inspect; the debounced listing catches the rest
             s: Session | None
@@ -304,6 +317,16 @@ class Watcher:
             if s is not None and s.owner == self.service.settings.user:
                 self.listener.session(s)
         self.refresh(DEBOUNCE_S)
+
+
+def ended_by(s: Session, event: EngineEvent, now: datetime, oom: bool = False) -> Session:
+    """A running session as its `die` event leaves it, with the state the event alone implies (`oom`: the
+    engine reported an out-of-memory kill of the container just before)."""
+    facts = Facts(status="exited", exit_code=event.exit_code, oom_killed=oom, finished_at=event.when,
+                  expiry=s.expiry, memory_limit=s.memory_limit, created=s.created)
+    state, reason = derive_state(facts, now)
+    return replace(s, status="exited", exit_code=event.exit_code, oom_killed=oom, finished_at=event.when,
+                   state=state, reason=reason)
 
 
 def _close(stream: object) -> None:

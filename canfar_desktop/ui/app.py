@@ -42,7 +42,7 @@ from .single_instance import InstanceServer
 from .store import SessionStore
 from .tasks import Runner
 from .tray import TrayController
-from .troubleshooting import Troubleshooting
+from .troubleshooting_dock import Troubleshooting
 from .window import MainWindow
 
 log = logging.getLogger(__name__)

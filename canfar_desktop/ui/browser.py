@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QSize, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
@@ -31,10 +31,6 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QToolBar,
@@ -46,6 +42,7 @@ from ..core.lifecycle import State
 from ..core.session import Session
 from . import icons
 from .profiles import profile_folder
+from .tab_panels import KeysHint, StoppedPanel, unsaved_question
 
 log = logging.getLogger(__name__)
 
@@ -136,78 +133,6 @@ class SessionPage(QWebEnginePage):
             permission.grant()
         else:
             permission.deny()
-
-
-class StoppedPanel(QFrame):
-    """What a tab shows once its session has stopped, instead of a browser error page."""
-
-    renew_clicked = Signal()
-    close_clicked = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("stopped")
-        self.picture = QLabel()
-        self.picture.setPixmap(icons.icon("warning", "#b7791f").pixmap(56, 56))
-        self.title = QLabel()
-        self.title.setObjectName("emptyTitle")
-        self.title.setWordWrap(True)  # a long name wraps; the window never grows for it
-        self.reason = QLabel()
-        self.reason.setWordWrap(True)
-        self.reason.setObjectName("muted")
-        self.renew_button = QPushButton(icons.icon("renew", "#ffffff"), "Renew and restart")
-        self.renew_button.setObjectName("primary")
-        self.renew_button.setAccessibleName("Renew the session")
-        self.renew_button.clicked.connect(self.renew_clicked)
-        self.close_button = QPushButton(icons.icon("close"), "Close tab")
-        self.close_button.setAccessibleName("Close this tab")
-        self.close_button.clicked.connect(self.close_clicked)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.renew_button)
-        buttons.addWidget(self.close_button)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for widget in (self.picture, self.title, self.reason):
-            widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(widget)
-        layout.addSpacing(12)
-        layout.addLayout(buttons)
-
-    def show_state(self, name: str, state: State, reason: str) -> None:
-        if state == State.LAUNCHING:
-            self.title.setText(f"“{name}” is starting again")
-        else:
-            self.title.setText(f"“{name}” has stopped: {state.value}")
-        self.reason.setText(reason or "")
-        self.renew_button.setVisible(state == State.EXPIRED)
-        self.setAccessibleName(self.title.text())
-
-
-class KeysHint(QFrame):
-    """A line above a page that says something once (which keys a remote desktop takes), with Got it."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("keysHint")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.ok_button = QPushButton("Got it")
-        self.ok_button.setAccessibleName("Dismiss the keyboard hint")
-        self.ok_button.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 6, 8, 6)
-        picture = QLabel()
-        picture.setPixmap(icons.icon("keyboard").pixmap(18, 18))
-        row.addWidget(picture)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.ok_button)
-
-    def show_text(self, text: str) -> None:
-        self.label.setText(text)
-        self.setAccessibleName(text)
-        self.setVisible(True)
 
 
 class SessionTab(QWidget):
@@ -463,32 +388,7 @@ class SessionTab(QWidget):
         """The page's question as a dialog of the app's; for unsaved work, worded for what is happening."""
         self._close_timer.stop()
         self._asking = True
-        box = QMessageBox(self.window())
-        box.setIcon(QMessageBox.Icon.Warning if unload else QMessageBox.Icon.Question)
-        name = self.session.name
-        if unload and self.closing:
-            words = {
-                "delete": ("Delete anyway", "Keep the session", f"Deleting “{name}” loses them."),
-                "quit": ("Quit anyway", "Keep it open", f"Quitting closes “{name}” and loses them."),
-            }.get(self.closing, ("Close anyway", "Keep the tab", "Closing the tab loses them."))
-            box.setWindowTitle("Unsaved changes")
-            box.setText(f"“{name}” has changes that are not saved.")
-            box.setInformativeText(f"{words[2]} Keep it to save them first (in JupyterLab: File › Save, Ctrl+S).")
-            go = box.addButton(words[0], QMessageBox.ButtonRole.DestructiveRole)
-            stay = box.addButton(words[1], QMessageBox.ButtonRole.RejectRole)
-        elif unload:
-            box.setWindowTitle("Leave this page?")
-            box.setText(f"The page in “{name}” has changes that are not saved.")
-            box.setInformativeText("Leaving it loses them.")
-            go = box.addButton("Leave the page", QMessageBox.ButtonRole.DestructiveRole)
-            stay = box.addButton("Stay", QMessageBox.ButtonRole.RejectRole)
-        else:
-            box.setWindowTitle(f"“{name}” asks")
-            box.setText(message)
-            go = box.addButton(QMessageBox.StandardButton.Ok)
-            stay = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(stay)  # type: ignore[arg-type]
-        box.setAccessibleName(box.windowTitle())
+        box, go = unsaved_question(self.window(), self.session.name, self.closing, message, unload)
         box.exec()
         self._asking = False
         try:

@@ -8,6 +8,7 @@ inside a running session shows as a warning line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -96,6 +97,7 @@ class SessionCard(QFrame):
         self.pending: PendingLaunch | None = None
         self.host_unreachable = False
         self.compact = False
+        self._badge_look = ("", "#718096")
 
         self.kind_icon = QLabel()
         self.kind_icon.setFixedSize(28, 28)
@@ -126,10 +128,6 @@ class SessionCard(QFrame):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAccessibleName("Whole reason")
         self.details.setVisible(False)
-        reason_row = QHBoxLayout()
-        reason_row.setSpacing(4)
-        reason_row.addWidget(self.reason, 1)
-        reason_row.addWidget(self.details_button)
         self.warning = QLabel()  # a process killed out of memory inside the session
         self.warning.setObjectName("cardWarning")
         self.warning.setWordWrap(True)
@@ -192,6 +190,7 @@ class SessionCard(QFrame):
         actions.addWidget(self.open_button)
         actions.addWidget(self.retry_button)
         actions.addWidget(self.dismiss_button)
+        actions.addWidget(self.details_button)
         actions.addStretch(1)
         for button in (*self.tools, self.more_button):
             actions.addWidget(button)
@@ -201,7 +200,7 @@ class SessionCard(QFrame):
         layout.setContentsMargins(14, 12, 14, 10)
         layout.setSpacing(5)
         layout.addLayout(top)
-        layout.addLayout(reason_row)
+        layout.addWidget(self.reason)
         layout.addWidget(self.details)
         layout.addWidget(self.warning)
         layout.addWidget(self.progress)
@@ -231,7 +230,7 @@ class SessionCard(QFrame):
             reason = stage_text(pending.stage, pending.fraction)
         self._head(s.kind, s.name, s.state, reason)
         self.image.setText(s.image)
-        parts = [s.describe_resources()]
+        parts = [re.sub(r"\b1 cores\b", "1 core", s.describe_resources())]
         if s.created:
             parts.append(f"started {duration((now - s.created).total_seconds())} ago")
         left = s.time_left(now)
@@ -300,6 +299,14 @@ class SessionCard(QFrame):
             self.monitors.setVisible(False)
         margins = (10, 8, 10, 8) if compact else (14, 12, 14, 10)
         self.layout().setContentsMargins(*margins)
+        self.open_button.setText("" if compact else "Open")  # its icon says it; the list is narrow
+        policy = self.monitors.sizePolicy()
+        policy.setRetainSizeWhenHidden(not compact)  # compact cards keep no room for the sparklines
+        self.monitors.setSizePolicy(policy)
+        self._badge(*self._badge_look)
+        share = getattr(self, "share_button", None)  # the sharing module's button, when installed
+        if share is not None and compact:
+            share.setVisible(False)  # in the menu instead
         self._place_tools()
 
     def _place_tools(self) -> None:
@@ -310,6 +317,10 @@ class SessionCard(QFrame):
 
     def _fill_more(self) -> None:
         self.more_menu.clear()
+        share = getattr(self, "share_button", None)
+        if share is not None and self.session is not None and self.session.state in (State.RUNNING,
+                                                                                     State.SUSPENDED):
+            self.more_menu.addAction(share.text()).triggered.connect(share.click)
         for button in self._visible_tools:
             act = self.more_menu.addAction(button.icon(), button.accessibleName())
             act.setEnabled(button.isEnabled())
@@ -348,7 +359,7 @@ class SessionCard(QFrame):
         if error is None or self.session is None:
             for button, tip in self._action_tips.items():
                 button.setToolTip(tip)
-            self.badge.setToolTip("")
+            self.badge.setToolTip(self._badge_look[0] if self.compact else "")
             return
         s = self.session
         why = f"The host “{host}” is unreachable ({error.message}); this comes back when it answers"
@@ -359,8 +370,7 @@ class SessionCard(QFrame):
                                       "the session is not lost")
         kind = s.kind if s.kind in KINDS else "contributed"
         self.kind_icon.setPixmap(icons.icon(kind).pixmap(28, 28, QIcon.Mode.Disabled))
-        self.badge.setText("Host unreachable")
-        self.badge.setStyleSheet(f"background: {UNREACHABLE_COLOUR};")
+        self._badge("Host unreachable", UNREACHABLE_COLOUR)
         self.badge.setAccessibleName("State: host unreachable")
         self.badge.setToolTip(f"{error.message}" + (f" — {error.hint}" if error.hint else ""))
         self.reason.setText(unreachable_reason(host, last_seen, s.state.value.lower()))
@@ -373,8 +383,7 @@ class SessionCard(QFrame):
         self.kind_icon.setToolTip(KINDS[kind].title if kind in KINDS else kind)
         self.title.setText(name or "(unnamed)")
         colour = STATE_COLOURS.get(state, "#718096")
-        self.badge.setText(state.value)
-        self.badge.setStyleSheet(f"background: {colour};")
+        self._badge(state.value, colour)
         self.badge.setAccessibleName(f"State: {state.value}")
         # The reason line is always there (cards in a row keep one height); Running says it is ready.
         self.reason.setText(for_app(reason) or ("ready" if state == State.RUNNING else state.value.lower()))
@@ -389,6 +398,21 @@ class SessionCard(QFrame):
     def pulse(self) -> None:
         """One step of the busy bar (a few a second, from the dashboard: not a repaint every frame)."""
         self.progress.setValue((self.progress.value() + PULSE_STEP) % 100)
+
+    def _badge(self, text: str, colour: str) -> None:
+        """The state as a coloured label; on a compact card, a coloured dot that says it in its tooltip."""
+        self._badge_look = (text, colour)
+        if self.compact:
+            self.badge.setText("")
+            self.badge.setFixedSize(12, 12)
+            self.badge.setStyleSheet(f"background: {colour}; border-radius: 6px; padding: 0;")
+        else:
+            self.badge.setText(text)
+            self.badge.setMinimumSize(0, 0)
+            self.badge.setMaximumSize(16777215, 16777215)
+            self.badge.setStyleSheet(f"background: {colour};")
+        if not self.host_unreachable:
+            self.badge.setToolTip(text if self.compact else "")
 
     def _progress(self, fraction: float | None) -> None:
         self._busy = fraction is None

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -36,6 +37,7 @@ from ..core.errors import CanfarError
 from ..core.formats import human_duration
 from ..core.kinds import DESKTOP_APP, KINDS
 from ..core.service import SessionService
+from ..core.validation import normalize_image
 from .tasks import Latest, Runner
 
 COLUMNS = ("Image", "Kinds", "From", "Size", "Age", "Status", "Description")
@@ -132,6 +134,12 @@ class CatalogueDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemDoubleClicked.connect(lambda _i: self.choose and self._use())
 
+        self.other = QLineEdit()
+        self.other.setPlaceholderText("another image to pull: registry/repository:tag")
+        self.other.setAccessibleName("Image to pull")
+        self.other.returnPressed.connect(self._pull_other)
+        self.pull_other_button = self._button("Pull image", "Pull this image in the background", self._pull_other)
+
         self.message = QLabel("Reading the images on the host…")
         self.message.setObjectName("muted")
         self.message.setWordWrap(True)
@@ -150,6 +158,8 @@ class CatalogueDialog(QDialog):
         top.addWidget(QLabel("Kind"))
         top.addWidget(self.kind)
         top.addStretch(1)
+        top.addWidget(self.other, 2)
+        top.addWidget(self.pull_other_button)
         top.addWidget(self.refresh_button)
         buttons = QHBoxLayout()
         for b in (self.pull_button, self.update_button, self.remove_button):
@@ -283,6 +293,19 @@ class CatalogueDialog(QDialog):
             self._fill()
             self._selection_changed()
 
+    def _pull_other(self) -> None:
+        """Pull any reference, listed or not; it is listed once it is on the host and serves a kind."""
+        text = self.other.text().strip()
+        try:
+            ref = normalize_image(text)
+        except CanfarError as exc:
+            self._say(f"{exc.message}: {exc.hint}", error=True)
+            return
+        if self.pulls.start(self.host, ref):
+            self._say(f"Pulling {ref} in the background…")
+            self.other.clear()
+            self._fill()
+
     def _progress(self, host: str, ref: str, fraction: object) -> None:
         if host != self.host:
             return
@@ -291,6 +314,8 @@ class CatalogueDialog(QDialog):
         if isinstance(bar, QProgressBar) and isinstance(fraction, float):
             bar.setRange(0, 100)
             bar.setValue(int(fraction * 100))
+        elif row < 0 and isinstance(fraction, float):  # not listed (yet): the status line shows it
+            self._say(f"Pulling {ref} in the background… {fraction * 100:.0f} %")
 
     def _pulled(self, host: str, ref: str, result: object, err: object) -> None:
         if host != self.host:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
-from PySide6.QtCore import QMargins, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QMargins, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 from ..core.formats import human_bytes
@@ -128,10 +128,20 @@ class TimeChart(QChartView):
         self.apply_theme()
         self.set_points([])
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.apply_theme()  # the theme changed while the chart was there
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.x_axis.setTickCount(max(2, min(7, self.width() // 75)))  # labels that fit, never cut off
+
     def apply_theme(self) -> None:
         c = current_colours()
         chart = self.chart()
         chart.setBackgroundBrush(QBrush(QColor(c.card)))
+        chart.setPlotAreaBackgroundVisible(False)
         chart.setBackgroundPen(QPen(QColor(c.border), 1))
         chart.setTitleBrush(QBrush(QColor(c.text)))
         chart.legend().setLabelColor(QColor(c.muted))

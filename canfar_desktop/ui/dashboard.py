@@ -129,6 +129,7 @@ class Dashboard(QWidget):
         self.scroll = QScrollArea()
         self.scroll.setObjectName("dashboardScroll")
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # cards narrow instead
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setWidget(self.grid)
         self.scroll.setAccessibleName("Session cards")
@@ -268,6 +269,8 @@ class Dashboard(QWidget):
             return
         self.compact = compact
         self.count_label.setVisible(not compact)
+        margin = 6 if compact else SPACING
+        self.grid.layout().setContentsMargins(margin, margin, margin, margin)
         for card in self.cards.values():
             card.set_compact(compact)
         if self.sparklines is not None:

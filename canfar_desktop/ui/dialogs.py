@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from ..core.events import EngineEvent
 from ..core.session import Session
 from .log_view import LogView
+from .tasks import Runner
+from .wording import hint_of, message_of
 
 
 def confirm_delete(parent: QWidget | None, s: Session) -> bool:
@@ -50,6 +55,18 @@ class TextDialog(QDialog):
         self.text.setPlainText("\n".join(lines) if lines else empty)
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
+
+
+def show_lines(parent: QWidget, runner: Runner, title: str, heading: str, read: Callable[[], list[str]],
+               empty: str) -> TextDialog:
+    """A card's Logs or Events: the dialog at once, its lines (read on a worker) when they come."""
+    dialog = TextDialog(title, parent)
+    dialog.heading.setText(heading)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    runner.run(read, on_done=lambda lines: dialog.set_lines(lines, empty),
+               on_error=lambda e: dialog.set_lines([message_of(e), hint_of(e)], ""))
+    return dialog
 
 
 def format_events(events: list[EngineEvent]) -> list[str]:

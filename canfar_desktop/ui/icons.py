@@ -6,6 +6,8 @@ set of files readable on light and dark palettes. Multi-colour icons (the app's 
 
 from __future__ import annotations
 
+import getpass
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
@@ -105,9 +107,23 @@ def retint(app: QApplication) -> None:
             target.setIcon(icon(str(name), str(target.property("canfarIconColor") or "") or None))  # type: ignore[attr-defined]
 
 
-def icon_path(name: str) -> str:
-    """The SVG file's path for style sheets (forward slashes, as Qt style sheets want)."""
-    return (ICON_DIR / f"{name}.svg").as_posix()
+def icon_path(name: str, color: str | None = None) -> str:
+    """The SVG file's path for style sheets (forward slashes, as Qt style sheets want).
+
+    With `color`, a copy drawn in that colour (style sheets cannot tint), kept in a private temporary
+    folder of this user; if it cannot be written, the original file."""
+    original = ICON_DIR / f"{name}.svg"
+    if not color:
+        return original.as_posix()
+    try:
+        folder = Path(tempfile.gettempdir()) / f"canfar-desktop-icons-{getpass.getuser()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        tinted = folder / f"{name}-{color.lstrip('#')}.svg"
+        if not tinted.exists():
+            tinted.write_text(original.read_text(encoding="utf-8").replace(INK, color), encoding="utf-8")
+        return tinted.as_posix()
+    except OSError:
+        return original.as_posix()
 
 
 def clear_cache() -> None:

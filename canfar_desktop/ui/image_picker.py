@@ -50,6 +50,11 @@ def note_for(ref: str, on_host: dict[str, ImageInfo] | None, host: str) -> tuple
     return f"will be pulled from {registry_of(comparable(ref))} (size known once the download starts)", False
 
 
+def shown_note(note: str, local: object) -> str:
+    """The note as the list shows it beside a reference (the whole note is the item's tooltip)."""
+    return "✓ " + note if local else "⤓ " + note.split(" (")[0]
+
+
 class _Delegate(QStyledItemDelegate):
     """Paints an item's reference on the left and its note, muted, on the right."""
 
@@ -65,13 +70,14 @@ class _Delegate(QStyledItemDelegate):
             "#2f855a" if local else current_colours().muted)
         painter.setPen(colour)
         rect: QRect = option.rect.adjusted(0, 0, -8, 0)  # type: ignore[attr-defined]
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                         "✓ " + note if local else "⤓ " + note.split(" (")[0])
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), shown_note(note, local))
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 - Qt naming
         hint = super().sizeHint(option, index)
-        return QSize(hint.width() + 260, max(hint.height(), 24))
+        note = shown_note(str(index.data(NOTE) or ""), index.data(LOCAL))
+        return QSize(hint.width() + option.fontMetrics.horizontalAdvance(note) + 40,  # type: ignore[attr-defined]
+                     max(hint.height(), 24))
 
 
 class ImageBox(QComboBox):
@@ -101,6 +107,11 @@ class ImageBox(QComboBox):
             self.setItemData(index, f"{ref}: {note}" if note else ref, Qt.ItemDataRole.ToolTipRole)
         self.setCurrentText(text)
         self.blockSignals(False)
+        metrics = self.view().fontMetrics()
+        widest = max((metrics.horizontalAdvance(ref) + metrics.horizontalAdvance(
+            shown_note(str(self.itemData(i, NOTE) or ""), self.itemData(i, LOCAL))) + 64
+            for i, ref in enumerate(refs)), default=0)
+        self.view().setMinimumWidth(widest)  # every reference and its note side by side, never over each other
 
     def note(self) -> tuple[str, bool | None]:
         return note_for(self.currentText(), self.on_host, self.host)

@@ -140,6 +140,7 @@ class LaunchDialog(QDialog):
 
         self.flexible = QRadioButton(flexible_text(FLEX_MAX_CORES, FLEX_MAX_RAM_GB))
         self.flexible.setAccessibleName("Flexible resources")
+        self.flexible.setToolTip("Guaranteed: 1 core and 4 GB; more when the host has it free, up to the figures shown")
         self.fixed = QRadioButton("Fixed: exactly these cores and memory")
         self.fixed.setAccessibleName("Fixed resources")
         self.mode = QButtonGroup(self)
@@ -434,5 +435,5 @@ class LaunchDialog(QDialog):
 
 def flexible_text(cores: int, ram_gb: float) -> str:
     """The flexible mode in one sentence, with this host's ceiling (the same words as Settings)."""
-    return (f"Flexible: 1 core and 4 GB guaranteed, bursts up to {cores} core{'s' * (cores != 1)} "
-            f"and {amount(ram_gb)} GB when the host has them free")
+    return (f"Flexible: 1 core and 4 GB guaranteed, up to {cores} core{'s' * (cores != 1)} "
+            f"and {amount(ram_gb)} GB")

@@ -128,7 +128,7 @@ class LogView(QWidget):
         self.wrap.toggled.connect(self._wrap)
         self.copy_button = QPushButton("Copy")
         icons.set_icon(self.copy_button, "copy")
-        self.copy_button.setToolTip("Copy the selection, or the whole log (secrets hidden), to the clipboard")
+        self.copy_button.setToolTip("Copy the log (secrets hidden) to the clipboard; Ctrl+C copies a selection")
         self.copy_button.clicked.connect(self.copy)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -195,5 +195,4 @@ class LogView(QWidget):
         return count
 
     def copy(self) -> None:
-        selected = self.text.textCursor().selectedText().replace("\u2029", "\n")
-        QGuiApplication.clipboard().setText(selected or self.text.toPlainText())
+        QGuiApplication.clipboard().setText(self.text.toPlainText())  # a selection copies with Ctrl+C

@@ -88,20 +88,27 @@ class MessageBar(QWidget):
         self._place()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if watched is self._host and event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
+        if watched is self._host and event.type() == QEvent.Type.Resize:
             self._place()
         return False
 
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Polish, QEvent.Type.FontChange):
+            QTimer.singleShot(0, self, self._place)  # a toast's text wrapped anew: its height changed
+        return super().event(event)
+
     def _place(self) -> None:
+        """Each toast as tall as its wrapped text at the bar's width; the stack in the bottom-right corner."""
         host = self._host
         if host is None or not self.toasts:
             return
         width = max(220, min(self.WIDTH, host.width() - 2 * self.MARGIN))
-        self.setFixedWidth(width)
-        self._layout.activate()
-        height = self._layout.heightForWidth(width) if self._layout.hasHeightForWidth() else self.sizeHint().height()
-        self.setFixedHeight(max(height, self.sizeHint().height()))
-        self.move(host.width() - width - self.MARGIN, max(0, host.height() - self.height() - self.MARGIN))
+        heights = [t.heightForWidth(width) if t.hasHeightForWidth() else t.sizeHint().height() for t in self.toasts]
+        height = sum(max(h, t.minimumSizeHint().height()) for h, t in zip(heights, self.toasts, strict=True))
+        height += self._layout.spacing() * (len(self.toasts) - 1)
+        if (self.width(), self.height()) != (width, height):
+            self.setFixedSize(width, height)
+        self.move(host.width() - width - self.MARGIN, max(0, host.height() - height - self.MARGIN))
         self.raise_()
 
     def show_message(self, text: str, hint: str = "", level: str = "info", timeout_ms: int | None = None,

@@ -1,12 +1,19 @@
 """The processes in a session as a sortable table (the troubleshooting panel's Processes tab).
 
 It shows the engine's `top` answer (`service.processes`): PID, user, CPU, memory, how long each
-has run and its command line, secrets hidden, heaviest first.
+has run and its command line, secrets hidden, heaviest first. The engine names users as the host
+knows them; `container_users` turns those names back into the session's own (the session user is
+the person's name inside the container, whatever the host calls that uid).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+try:
+    import pwd
+except ImportError:  # Windows: the host has no passwd database to read names from
+    pwd = None  # type: ignore[assignment]
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,6 +31,17 @@ from ..core.formats import human_bytes
 from ..core.report import redact
 
 COMMAND = 5  # the column that stretches
+
+
+def container_users(uid: int, user: str, local_host: bool) -> dict[str, str]:
+    """The host's name (or number) for each account the session has → the name inside the session."""
+    names = {str(uid): user, "0": "root"}
+    if local_host and pwd is not None:
+        try:
+            names[pwd.getpwuid(uid).pw_name] = user
+        except KeyError:
+            pass  # no host account has the uid: the engine shows the number
+    return names
 
 
 def _num(raw: object) -> float:
@@ -62,14 +80,17 @@ class ProcessTable(QWidget):
     def clear(self) -> None:
         self.table.setRowCount(0)
 
-    def fill(self, top: dict[str, Any], secrets: list[str]) -> None:
-        """Show a `top` answer ({"Titles": [...], "Processes": [[...]]}); command lines are redacted."""
+    def fill(self, top: dict[str, Any], secrets: list[str], users: dict[str, str] | None = None) -> None:
+        """Show a `top` answer ({"Titles": [...], "Processes": [[...]]}); command lines are redacted,
+        user names are the session's (`users`: the host's name → the session's)."""
+        users = users or {}
         titles = [t.upper() for t in top.get("Titles") or []]
         rows = []
         for proc in top.get("Processes") or []:
             row = dict(zip(titles, proc, strict=False))
             command = row.get("COMMAND") or row.get("ARGS") or row.get("CMD") or ""
-            rows.append((row.get("PID", ""), row.get("USER", ""), _num(row.get("%CPU")), _num(row.get("RSS")) * 1024,
+            user = str(row.get("USER") or row.get("UID") or "")
+            rows.append((row.get("PID", ""), users.get(user, user), _num(row.get("%CPU")), _num(row.get("RSS")) * 1024,
                          row.get("ELAPSED", ""), redact(command, secrets)))
         table = self.table
         table.setSortingEnabled(False)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..core.autostart import is_enabled, set_autostart
 from ..core.errors import CanfarError
+from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB
 from ..core.service import SessionService
 from ..core.settings import Resources, Settings, save_settings
 from . import icons
@@ -30,6 +31,9 @@ from .api_settings import ApiController, ApiSection
 from .hosts_settings import HostsEditor, check_hosts
 from .tasks import Runner
 from .wording import sentence
+
+FLEXIBLE_NOTE = (f"1 core and 4 GB guaranteed, up to {FLEX_MAX_CORES} cores and {FLEX_MAX_RAM_GB} GB when free "
+                 "(the launch dialog shows each host's ceiling)")
 
 
 class SettingsDialog(QDialog):
@@ -48,6 +52,8 @@ class SettingsDialog(QDialog):
                                  service.test_host, runner)
         self.arc = QLineEdit(settings.arc_root)
         self.arc.setPlaceholderText(str(settings.arc_folder()))
+        self.arc.setToolTip(f"Empty: {settings.arc_folder()}")
+        self.arc.setMinimumWidth(min(520, self.arc.fontMetrics().horizontalAdvance(self.arc.placeholderText()) + 24))
         self.arc.setAccessibleName("Folder behind /arc")
         browse = QPushButton("Choose…")
         browse.setAccessibleName("Choose the folder behind /arc")
@@ -71,9 +77,15 @@ class SettingsDialog(QDialog):
         self.ram.setValue(res.ram_gb)
         self.ram.setSuffix(" GB")
         self.ram.setAccessibleName("Default memory in GB")
+        self.flexible_note = QLabel(FLEXIBLE_NOTE)  # flexible sessions take no numbers: none are shown
+        self.flexible_note.setObjectName("muted")
+        self.flexible_note.setWordWrap(True)
         res_row = QHBoxLayout()
         for widget in (self.mode, self.cores, self.ram):
             res_row.addWidget(widget)
+        res_row.addWidget(self.flexible_note, 1)
+        self.mode.currentTextChanged.connect(self._mode_changed)
+        self._mode_changed(self.mode.currentText())
         self.limit = QSpinBox()
         self.limit.setRange(1, 100)
         self.limit.setValue(settings.session_limit)
@@ -127,6 +139,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def _mode_changed(self, mode: str) -> None:
+        fixed = mode == "fixed"
+        self.cores.setVisible(fixed)
+        self.ram.setVisible(fixed)
+        self.flexible_note.setVisible(not fixed)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder behind /arc", self.arc.text() or self.arc.placeholderText())

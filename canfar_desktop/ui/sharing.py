@@ -229,7 +229,7 @@ class Sharing(QObject):
             if button is None or line is None:
                 continue
             share = self.manager.get(s) if s is not None else None
-            button.setVisible(s is not None and s.state in SHAREABLE)
+            button.setVisible(s is not None and s.state in SHAREABLE and not card.compact)  # compact: in its menu
             line.setVisible(share is not None)
             if share is not None:
                 line.setText(f"Shared with other devices until {share.until.astimezone():%H:%M}")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from ..core.kinds import KINDS
@@ -59,6 +59,7 @@ class SessionTabs(QObject):
         self.widget.tabCloseRequested.connect(self.close_tab)
         self.widget.currentChanged.connect(lambda _i: self.current_changed.emit(self.current_key()))
         self.widget.setVisible(False)
+        self.widget.installEventFilter(self)  # a theme change re-tints the tabs' icons
 
     def open_session(self, session_id: str, host: str | None = None) -> None:
         """Open (or focus) a session's tab; it must be Running or Suspended."""
@@ -133,6 +134,18 @@ class SessionTabs(QObject):
         if visible == self.widget.isHidden():  # hidden on purpose, not merely in a hidden window
             self.widget.setVisible(visible)
             self.shown.emit(visible)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if watched is self.widget and event.type() in (QEvent.Type.PaletteChange,
+                                                       QEvent.Type.ApplicationPaletteChange):
+            for i in range(self.widget.count()):
+                tab = self.widget.widget(i)
+                session = getattr(tab, "session", None)
+                if session is not None:
+                    popup = getattr(tab, "is_popup", False)
+                    kind = "external" if popup else session.kind if session.kind in KINDS else "contributed"
+                    self.widget.setTabIcon(i, icons.icon(kind))
+        return False
 
     def current_key(self) -> Key | None:
         """The session whose tab (or pop-up) is in front."""

@@ -116,7 +116,17 @@ QLabel#emptyTitle {{ font-size: 16pt; font-weight: 600; }}
 QLabel#error {{ color: #c53030; }}
 QWidget#dashboard, QScrollArea#dashboardScroll, QWidget#cardGrid {{ background: {c.window}; }}
 QFrame#stopped {{ background: {c.window}; }}
-QTabBar::close-button {{ image: url({icons.icon_path("close")}); subcontrol-position: right; }}
+QTabBar::close-button {{ image: url({icons.icon_path("close", c.text)}); subcontrol-position: right; }}
 QTabBar::close-button:hover {{ background: {c.border}; border-radius: 3px; }}
 QTabBar::tab {{ padding: 6px 10px; }}
+QFrame#keysHint {{ background: {c.banner}; border-bottom: 1px solid #e0a040; }}
+QFrame#keysHint QLabel {{ color: {c.banner_text}; }}
+QToolButton#kindTile {{ border: 1px solid {c.border}; border-radius: 10px; padding: 10px 8px; background: {c.card}; }}
+QToolButton#kindTile:hover {{ border-color: {ACCENT}; }}
+QPushButton:focus, QToolButton:focus, QComboBox:focus, QLineEdit:focus, QAbstractSpinBox:focus,
+QListWidget:focus, QCheckBox:focus, QRadioButton:focus {{ outline: none; }}
+QPushButton:focus, QToolButton:focus {{ border: 2px solid {ACCENT}; border-radius: 6px; }}
+QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus {{ border: 2px solid {ACCENT}; border-radius: 4px; }}
+QSplitter#listSplitter::handle {{ background: {c.border}; }}
+QSplitter#listSplitter::handle:hover {{ background: {ACCENT}; }}
 """

@@ -1,10 +1,8 @@
 """The troubleshooting panel: host overview, diagnosis, live monitors, processes, logs and events.
 
-`Troubleshooting` docks the panel in the window's reserved dock; the View menu (F12) and each
-card's Troubleshoot button open it. Opened with F12 it shows the session of the tab in front, and
-follows the tabs while it is open; it takes about a third of the window's height at first. The
-panel shares the app's MonitorHub with the card sparklines (one stats stream per session).
-Nothing streams unless it is on screen: the panel drops its wish when hidden or when the window
+`Troubleshooting` (troubleshooting_dock.py) docks the panel; F12 and each card's Troubleshoot
+button open it. The panel shares the app's MonitorHub with the card sparklines (one stats stream
+per session). Nothing streams unless it is on screen: the panel drops its wish when hidden or when the window
 is minimised. Each kind of request it makes (details, processes, events, log tail, checks) has
 at most one in flight; picking another session cancels them.
 """
@@ -13,15 +11,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
-    QDockWidget,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -32,6 +28,7 @@ from PySide6.QtWidgets import (
 from ..core.diagnostics import Check, run_checks
 from ..core.errors import CanfarError
 from ..core.events import EngineEvent
+from ..core.hosts import is_remote
 from ..core.monitor import Key, MonitorHub, Point
 from ..core.report import HostOverview, host_overview, redact, support_report
 from ..core.service import SessionService
@@ -41,15 +38,12 @@ from .charts import SECOND, Line, TimeChart, cpu_line
 from .diagnosis_view import DiagnosisList, overview_html
 from .events_view import EventList
 from .log_view import LOG_TAIL, LogFollower, LogView
-from .monitors import Monitors
-from .processes_view import ProcessTable
+from .processes_view import ProcessTable, container_users
 from .store import SessionStore
 from .tasks import Latest, Runner
 from .theme import STATE_COLOURS
 
 PROCESS_REFRESH_MS = 3000
-DOCK_SHARE = 0.32  # of the window's height, when the panel first opens
-DOCK_MIN_HEIGHT = 220
 
 
 def _heading(text: str) -> QLabel:
@@ -308,7 +302,14 @@ class TroubleshootingPanel(QWidget):
         if s is None or s.status != "running":
             return
         secrets = self._secrets()
-        self._processes_job.run(self.service.processes, s, on_done=lambda top: self.processes.fill(top, secrets),
+        settings = self.service.settings
+        try:
+            local = not is_remote(self.service.host_config(s.host))
+        except (CanfarError, ValueError):
+            local = False
+        users = container_users(settings.uid, settings.user, local)
+        self._processes_job.run(self.service.processes, s,
+                                on_done=lambda top: self.processes.fill(top, secrets, users),
                                 on_error=lambda e: self.status.setText(e.message))
 
     def process_commands(self) -> list[str]:
@@ -411,59 +412,3 @@ class TroubleshootingPanel(QWidget):
             self.status.setText(err.message)
 
         self.runner.run(support_report, self.service, s, seen, on_done=done, on_error=failed)
-
-
-class Troubleshooting(QObject):
-    """Puts the panel in the window's dock and keeps it active exactly while it can be seen."""
-
-    def __init__(self, service: SessionService, runner: Runner, store: SessionStore, monitors: Monitors,
-                 dock: QDockWidget) -> None:
-        super().__init__(dock)
-        self.monitors = monitors
-        self.panel = TroubleshootingPanel(service, runner, store, monitors.hub)
-        self.dock = dock
-        self.front: Key | None = None  # the session of the tab in front (see follow)
-        self._sized = False
-        dock.setWindowTitle("Troubleshooting")
-        dock.setWidget(self.panel)
-        dock.hide()
-        dock.setMinimumHeight(DOCK_MIN_HEIGHT)
-        toggle = dock.toggleViewAction()
-        toggle.setText("&Troubleshooting")
-        toggle.setShortcut(QKeySequence("F12"))
-        toggle.setToolTip("Show the troubleshooting panel: live monitors, logs, events and diagnosis (F12)")
-        icons.set_icon(toggle, "troubleshoot")
-        dock.visibilityChanged.connect(lambda visible: self.panel.set_active(visible and monitors.on_screen))
-        dock.visibilityChanged.connect(self._shown)
-        monitors.on_screen_changed.connect(lambda on: self.panel.set_active(on and dock.isVisible()))
-        monitors.point.connect(self.panel.on_point)
-        store.changed.connect(self.panel.sessions_changed)
-        store.engine_event.connect(self.panel.on_engine_event)
-
-    def follow(self, key: Key | None) -> None:
-        """The tab in front changed: an open panel shows its session."""
-        self.front = key
-        if key is not None and self.dock.isVisible():
-            self.panel.select(key)
-
-    def _shown(self, visible: bool) -> None:
-        if not visible:
-            return
-        window = self.dock.parentWidget()
-        if not self._sized and isinstance(window, QMainWindow):
-            self._sized = True
-            height = max(DOCK_MIN_HEIGHT, int(window.height() * DOCK_SHARE))
-            window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
-        if self.front is not None:
-            self.panel.select(self.front)
-
-    def show_session(self, s: Session | None) -> None:
-        """Open the panel on a session (the card's Troubleshoot button)."""
-        self.dock.show()
-        self.dock.raise_()
-        if s is not None:
-            self.panel.select((s.host, s.id))
-
-    @property
-    def hub(self) -> MonitorHub:
-        return self.monitors.hub

@@ -39,23 +39,22 @@ from ..core.settings import AppPaths, Settings
 from . import help_menu, icons, projects_dialog, sharing, theme, transfers, window_state
 from .api_settings import ApiController
 from .cards import PendingLaunch, SessionCard
-from .dashboard import MIN_WIDTH as LIST_MIN_WIDTH
 from .dashboard import Dashboard
-from .dialogs import TextDialog, confirm_delete, format_events
+from .dialogs import confirm_delete, format_events, show_lines
 from .launches import Launches
+from .list_pane import TOGGLE_KEY as LIST_TOGGLE_KEY
+from .list_pane import ListPane
 from .messages import EngineBanner, MessageBar
 from .profiles import discard_profile
 from .store import SessionStore
 from .tabs import RETURN_KEY, SessionTabs
 from .tasks import Runner
-from .wording import hint_of, message_of
 
 if TYPE_CHECKING:
     from .browser import SessionTab
 
 log = logging.getLogger(__name__)
 
-LIST_TOGGLE_KEY = "F9"
 
 
 class MainWindow(QMainWindow):
@@ -86,7 +85,6 @@ class MainWindow(QMainWindow):
         self.dashboard.card_factory = self._make_card
         self.dashboard.hosts.retry_requested.connect(self.retry_engine)
         self.session_area = SessionTabs(service, runner, store, paths, self.messages, self.renew, self)
-        self.session_area.shown.connect(self._tabs_shown)
         self.tabs = self.session_area.widget
         self.launches = Launches(service, runner, store, self.messages, self.open_session, self)
         self.launches.changed.connect(self._sessions_changed)
@@ -96,9 +94,6 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tabs)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setHandleWidth(7)
-        self.splitter.handle(1).setToolTip(f"Drag to make the session list wider or narrower; {LIST_TOGGLE_KEY} hides it")
-        self.splitter.splitterMoved.connect(self._list_moved)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -150,15 +145,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action("&New session…", "add", lambda: self.new_session(), "Launch a new session (Ctrl+N)",
                                        "Ctrl+N")
         self.refresh_action = self._action("&Refresh", "refresh", self.refresh, "Refresh the sessions now (F5)", "F5")
-        self.list_action = self._action("Session &list", "sidebar", self.toggle_list,
-                                        f"Show or hide the session list beside the tabs ({LIST_TOGGLE_KEY})",
-                                        LIST_TOGGLE_KEY)
-        self.list_action.setCheckable(True)
-        self.list_action.setChecked(not self.place.list_hidden)
-        self.list_action.setEnabled(False)  # only beside tabs: without them the list is the page
-        self.return_action = self._action("Take the &keyboard back from a desktop", "keyboard", self.take_keyboard,
-                                          f"A desktop tab receives every key; {RETURN_KEY} always gives them back "
-                                          "to the app", RETURN_KEY)
+        self.list_pane = ListPane(self)  # the list beside the tabs: width, divider, toggle (F9); F8
+        self.list_action, self.return_action = self.list_pane.toggle_action, self.list_pane.return_action
         self.settings_action = self._action("&Settings…", "settings", self.open_settings, "Docker host, /arc, "
                                             "defaults, limits and theme")
         quit_action = QAction("&Quit", self)
@@ -174,7 +162,6 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         view = menu.addMenu("&View")
         view.addAction(self.refresh_action)
-        view.addAction(self.list_action)
         view.addAction(self.troubleshooting_dock.toggleViewAction())
         view.addSeparator()
         view.addAction(self.return_action)
@@ -192,13 +179,7 @@ class MainWindow(QMainWindow):
             button = toolbar.widgetForAction(act)
             if button is not None:
                 button.setAccessibleName(act.iconText())
-        spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred)
-        toolbar.addWidget(spacer)
-        toolbar.addAction(self.list_action)
-        self.list_button = toolbar.widgetForAction(self.list_action)
-        if self.list_button is not None:
-            self.list_button.setAccessibleName("Session list")
+        self.list_button = self.list_pane.install(view, toolbar)
         self.addToolBar(toolbar)
 
     def _build_status_bar(self) -> None:
@@ -226,9 +207,9 @@ class MainWindow(QMainWindow):
             shortcut("Ctrl+Shift+Tab", lambda: self.session_area.switch(-1)),
             shortcut("Ctrl+Backtab", lambda: self.session_area.switch(-1)),
             shortcut("F5", self.refresh),
-            shortcut(LIST_TOGGLE_KEY, self.toggle_list),
+            shortcut(LIST_TOGGLE_KEY, self.list_pane.toggle),
         ]
-        self.return_shortcut = shortcut(RETURN_KEY, self.take_keyboard)  # never steps aside
+        self.return_shortcut = shortcut(RETURN_KEY, self.list_pane.take_keyboard)  # never steps aside
 
     def _make_card(self) -> SessionCard:
         card = SessionCard()
@@ -265,42 +246,6 @@ class MainWindow(QMainWindow):
         return self.session_area.session_tabs
 
     # --- tabs ---------------------------------------------------------------------------------
-
-    def _tabs_shown(self, visible: bool) -> None:
-        """With tabs the list keeps the width it was given last (or hides, F9); without, it is the page."""
-        self.list_action.setEnabled(visible)
-        if visible:
-            self.dashboard.setVisible(self.list_action.isChecked())
-            total = max(self.splitter.width(), 800)
-            width = max(LIST_MIN_WIDTH, min(self.place.list_width, total - 300))
-            self.splitter.setSizes([width, total - width])
-        else:
-            self.dashboard.setVisible(True)
-
-    def _list_moved(self, pos: int, _index: int) -> None:
-        if self.tabs.isVisible() and self.dashboard.isVisible():
-            self.place.list_width = pos
-
-    def toggle_list(self) -> None:
-        """Hide or show the session list beside the tabs (the View menu, the toolbar, F9)."""
-        if not self.tabs.isVisible():
-            self.list_action.setChecked(True)
-            return
-        shown = not self.dashboard.isVisible()
-        self.dashboard.setVisible(shown)
-        self.list_action.setChecked(shown)
-        self.place.list_hidden = not shown
-        if shown:
-            self._tabs_shown(True)
-
-    def take_keyboard(self) -> None:
-        """F8: the keyboard leaves a remote desktop for the app (its shortcuts work again)."""
-        target: QWidget = self.tabs.tabBar() if self.tabs.isVisible() else self.dashboard
-        if target.focusPolicy() == Qt.FocusPolicy.NoFocus:
-            target.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.statusBar().showMessage("The keyboard is the app's again: Ctrl+W, Ctrl+N and the other shortcuts work; "
-                                     "click into the desktop to give it the keys again", 6000)
 
     def close_current_tab(self) -> None:
         self.session_area.close_current()
@@ -428,8 +373,10 @@ class MainWindow(QMainWindow):
             return
         tab = self.session_tabs.get((s.host, s.id))
         if tab is not None:
-            kept = lambda: self.messages.show_message(  # noqa: E731 - a one-line answer
-                f"{s.name} was not deleted", "its page has unsaved changes: save them, then delete it", "info")
+            def kept() -> None:
+                self.messages.show_message(f"{s.name} was not deleted",
+                                           "its page has unsaved changes: save them, then delete it", "info")
+
             self.session_area.request_close(tab, "delete", lambda: self._delete(s), kept)
         else:
             self._delete(s)
@@ -447,28 +394,15 @@ class MainWindow(QMainWindow):
         self.runner.run(self.service.delete, s, on_done=done, on_error=self.report)
 
     def show_logs(self, s: Session | None) -> None:
-        if s is None:
-            return
-        dialog = self._text_dialog(f"Logs of {s.name}", f"The last 200 lines of {s.name} ({s.id}); secrets are "
-                                   "hidden.")
-        self.runner.run(self.service.tail_logs, s, 200,
-                        on_done=lambda lines: dialog.set_lines(lines, "(no output yet)"),
-                        on_error=lambda e: dialog.set_lines([message_of(e), hint_of(e)], ""))
+        if s is not None:
+            show_lines(self, self.runner, f"Logs of {s.name}",
+                       f"The last 200 lines of {s.name} ({s.id}); secrets are hidden.",
+                       lambda: self.service.tail_logs(s, 200), "(no output yet)")
 
     def show_events(self, s: Session | None) -> None:
-        if s is None:
-            return
-        dialog = self._text_dialog(f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).")
-        self.runner.run(self.service.events_of, s,
-                        on_done=lambda events: dialog.set_lines(format_events(events), "(no events recorded)"),
-                        on_error=lambda e: dialog.set_lines([message_of(e), hint_of(e)], ""))
-
-    def _text_dialog(self, title: str, heading: str) -> TextDialog:
-        dialog = TextDialog(title, self)
-        dialog.heading.setText(heading)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        if s is not None:
+            show_lines(self, self.runner, f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).",
+                       lambda: format_events(self.service.events_of(s)), "(no events recorded)")
 
     def open_settings(self) -> Any:
         from .settings_dialog import SettingsDialog
@@ -491,7 +425,7 @@ class MainWindow(QMainWindow):
             theme.apply(app, new.theme)
         self.messages.show_message("Settings saved", "new sessions use them; running sessions are unchanged", "info")
 
-    def release_tabs(self, then: Callable[[], None], purpose: str = "quit") -> None:
+    def release_tabs(self, then: Callable[[], object], purpose: str = "quit") -> None:
         """Ask every tab's page to close (unsaved work asks the person), then run `then`; keeping one stops."""
         if self._closing:
             return
@@ -509,7 +443,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         if self.tabs.count():  # the pages first: one with unsaved work may want to stay
             event.ignore()
-            self.release_tabs(self.close)
+            self.release_tabs(self.close)  # then close for real
             return
         self.place.geometry = window_state.geometry_of(self)
         window_state.save(self.paths, self.place)

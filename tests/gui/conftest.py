@@ -154,11 +154,12 @@ def wait_js_true(qtbot: Any, tab: Any, script: str, timeout: int) -> None:
         raise AssertionError(f"page condition not met: {script}; the page shows: {state}") from None
 
 
-def press_in_modal(qtbot: Any, caption: str, within_s: float = 15.0) -> dict[str, Any]:
+def press_in_modal(qtbot: Any, caption: str, within_s: float = 15.0, shot: str = "") -> dict[str, Any]:
     """Answer the next modal message box by pressing its `caption` button, as a person would.
 
     Returns what was seen: whether the button was pressed and the box's text. It gives up after
-    `within_s` seconds (seen["expired"]), so it never presses a button of a later, unrelated box."""
+    `within_s` seconds (seen["expired"]), so it never presses a button of a later, unrelated box.
+    `shot`: a file name under artifacts/screenshots for a picture of the box before it is answered."""
     import time
 
     from PySide6.QtCore import QTimer
@@ -173,6 +174,9 @@ def press_in_modal(qtbot: Any, caption: str, within_s: float = 15.0) -> dict[str
             for button in box.buttons():
                 if button.text() == caption:
                     seen["text"] = f"{box.text()} {box.informativeText()}"
+                    if shot:  # the question as the person sees it, before it is answered
+                        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                        box.grab().save(str(SCREENSHOTS / shot))
                     seen["clicked"] = True
                     button.click()
                     return

@@ -1,5 +1,5 @@
 """The image catalogue in the app: CANFAR's images for every kind beside this host's, pull with progress
-(in the background), remove, and picking an image for a launch from it."""
+(in the background, from a registry on the loopback), update, remove, and picking an image for a launch."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressBar
 
 from canfar_desktop.core.kinds import KINDS
 from canfar_desktop.ui.catalogue_dialog import CatalogueDialog, ImagePulls
 
+from ..integration.registry_standin import Registry, build_payload_image
 from ..integration.science_fixtures import need_images
 from .conftest import press_in_modal, screenshot
 
@@ -103,3 +105,55 @@ def test_launch_dialog_offers_canfars_image_and_picks_from_the_catalogue(
     qtbot.mouseClick(picker.use_button, Qt.MouseButton.LeftButton)
     assert launch.image.currentText() == KINDS["notebook"].default_image
     launch.reject()
+
+
+def open_dialog(window: Any, qtbot: Any) -> CatalogueDialog:
+    window.catalogue_action.trigger()
+    shown = [d for d in window.findChildren(CatalogueDialog) if d.isVisible()]
+    assert len(shown) == 1
+    qtbot.waitUntil(lambda: shown[0].loaded, timeout=15000)
+    return shown[0]
+
+
+def test_pull_goes_on_in_the_background_and_update_shows_its_progress(make_app: Any, qtbot: Any,
+                                                                       docker_engine: Any) -> None:
+    parts = make_app()
+    window = parts.window
+    qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
+    name = f"cd-test/gui-notebook-{secrets.token_hex(3)}"  # its name says notebook
+    registry = Registry(docker_engine, slow_s=0.05)  # about 4 s a pull: time to watch it
+    ref = f"{registry.address}/{name}:1"
+    try:
+        for tag in ("1", "next"):
+            built = build_payload_image(docker_engine, f"cd-test/payload:{secrets.token_hex(4)}")
+            registry.publish(built, name, tag)
+            docker_engine.images.remove(built, force=True)
+
+        dialog = open_dialog(window, qtbot)
+        dialog.other.setText(ref)
+        qtbot.mouseClick(dialog.pull_other_button, Qt.MouseButton.LeftButton)
+        pulls = window.findChild(ImagePulls)
+        assert pulls is not None and (dialog.host, ref) in pulls.running
+        dialog.close()  # the pull goes on without the window
+        qtbot.waitUntil(lambda: not pulls.running, timeout=60000)
+        dialog = open_dialog(window, qtbot)
+        assert status_of(dialog, ref) == "pulled"
+
+        registry.manifests[(name, "1")] = registry.manifests[(name, "next")]  # a new version upstream
+        dialog.select(ref)
+        assert dialog.update_button.isEnabled()
+        qtbot.mouseClick(dialog.update_button, Qt.MouseButton.LeftButton)
+
+        def bar_moving() -> bool:
+            bar = dialog.table.cellWidget(dialog.row_of(ref), 5)
+            return isinstance(bar, QProgressBar) and bar.maximum() == 100 and bar.value() > 10
+
+        qtbot.waitUntil(bar_moving, timeout=30000)
+        screenshot(dialog, "catalogue-pull.png")
+        qtbot.waitUntil(lambda: not pulls.running, timeout=60000)
+        qtbot.waitUntil(lambda: "updated to a new version" in dialog.message.text(), timeout=15000)
+        dialog.close()
+    finally:
+        registry.close()
+        for image in docker_engine.images.list(name=f"{registry.address}/{name}"):
+            docker_engine.images.remove(image.id, force=True)

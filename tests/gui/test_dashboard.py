@@ -68,6 +68,14 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     logs = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Logs of broken-notebook")
     qtbot.waitUntil(lambda: "jupyter" in logs.text.toPlainText(), timeout=15000)
     assert svc.get(failed.session.id).secret not in logs.text.toPlainText()
+    # The same tools as the troubleshooting panel's log: search (every match counted), wrap, copy.
+    logs.view.search.setText("jupyter")
+    assert "match" in logs.view.matches.text() and logs.view.matches.text() != "no match"
+    logs.view.wrap.setChecked(True)
+    assert logs.text.lineWrapMode() == logs.text.LineWrapMode.WidgetWidth
+    qtbot.mouseClick(logs.view.copy_button, Qt.MouseButton.LeftButton)
+    assert "jupyter" in QApplication.clipboard().text()
+    screenshot(logs, "logs-dialog.png")
     logs.close()
     qtbot.mouseClick(failed.events_button, Qt.MouseButton.LeftButton)
     events = next(w for w in QApplication.topLevelWidgets() if w.windowTitle() == "Events of broken-notebook")

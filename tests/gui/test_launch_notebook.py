@@ -8,6 +8,7 @@ from typing import Any
 
 import docker
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton
 
 from canfar_desktop.core.lifecycle import State
 
@@ -23,6 +24,8 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
     window = make_window()
     qtbot.waitUntil(lambda: window.store.loaded, timeout=15000)
     assert window.dashboard.stack.currentWidget() is window.dashboard.empty
+    assert window.dashboard.empty_heading.text() == "No sessions yet"
+    screenshot(window, "empty-first-start.png")
 
     dialog = window.new_session("notebook")
     qtbot.waitUntil(lambda: dialog.facts is not None, timeout=15000)
@@ -48,6 +51,7 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
     remembered = json.loads(paths.settings_file.read_text())["last_choices"]["notebook"]
     assert remembered["image"] == session_images["notebook"]
     again = window.new_session("notebook")
+    qtbot.waitUntil(lambda: again.facts is not None, timeout=15000)
     assert again.image.currentText() == session_images["notebook"]
     again.reject()
     session = card_named(window, "gui-notebook").session
@@ -58,7 +62,7 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
 
     # Closing the tab leaves the session running, seen as Suspended (no viewer connected).
     window.tabs.tabCloseRequested.emit(window.tabs.indexOf(tab))
-    assert not window.session_tabs
+    qtbot.waitUntil(lambda: not window.session_tabs, timeout=15000)  # the page agreed (nothing unsaved)
     qtbot.waitUntil(lambda: state_of(window, "gui-notebook") == State.SUSPENDED, timeout=30000)
     assert not window.tabs.isVisible()
 
@@ -81,3 +85,17 @@ def test_notebook_from_dialog_to_delete(make_window: Any, qtbot: Any, paths: Any
                     timeout=30000)
     qtbot.waitUntil(lambda: card_named(window, "gui-notebook") is None, timeout=15000)
     assert not window.session_tabs
+
+    # No session left: the page says so (not "yet"), offers each kind, and the toolbar's New session is
+    # the one New session button.
+    dashboard = window.dashboard
+    qtbot.waitUntil(lambda: dashboard.stack.currentWidget() is dashboard.empty, timeout=15000)
+    assert dashboard.empty_heading.text() == "No sessions now"
+    assert all(b.isVisible() for b in dashboard.kind_buttons.values()) and "notebook" in dashboard.kind_buttons
+    news = [w for w in window.findChildren(QAbstractButton) if w.isVisible() and "New session" in w.text()]
+    assert len(news) == 1, [w.text() for w in news]
+    screenshot(window, "empty-after-sessions.png")
+    picked = []
+    window.new_session = lambda kind=None: picked.append(kind)  # type: ignore[method-assign]
+    qtbot.mouseClick(dashboard.kind_buttons["desktop"], Qt.MouseButton.LeftButton)
+    assert picked == ["desktop"], "a kind's tile opens the dialog on that kind"

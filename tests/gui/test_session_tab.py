@@ -64,9 +64,19 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
     card = card_named(window, "web-app")
     assert card.reason.full_text() == "killed (SIGKILL, exit code 137)", "Failed, with the signal that ended it"
     assert "SIGKILL" in tab.stopped_panel.reason.text(), tab.stopped_panel.reason.text()
+    # A failed session's card offers Launch again (not a Renew that cannot work) and its whole reason.
+    assert card.retry_button.isVisible() and card.retry_button.text() == "Launch again"
+    assert not card.renew_button.isVisible() and card.details_button.isVisible()
     screenshot(window, "session-stopped.png")
+    again = window.retry(card.session)
+    qtbot.waitUntil(lambda: again.facts is not None, timeout=15000)
+    assert (again.kind, again.name.text(), again.image.currentText()) == \
+        ("contributed", "web-app", session_images["contributed"])
+    again.reject()
 
     # Ctrl+W closes the tab; the card stays.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.session_tabs, timeout=5000)
     assert card_named(window, "web-app") is not None

@@ -131,9 +131,10 @@ def test_tray_menu_entries_and_actions_on_real_sessions(make_app: Any, qtbot: An
     assert saved.last_choices["contributed"].resources.cores == 1  # remembered like the dialog does
     assert not quits  # nothing so far quits the app
 
-    # Quit leaves sessions running.
+    # Quit leaves sessions running (once the open tabs' pages agreed to close: nothing unsaved here).
     tray.quit()
-    assert quits == [True] and not window.isVisible()
+    qtbot.waitUntil(lambda: quits == [True], timeout=15000)
+    assert not window.isVisible() and not window.session_tabs
     assert client.containers.get(first.container_id).status == "running"
 
     # "Quit and delete all sessions…" asks, deletes this user's sessions, then quits.

@@ -84,6 +84,9 @@ def test_panel_on_a_busy_and_an_oom_killed_session(qtbot: Any, make_app: Callabl
     qtbot.waitUntil(lambda: any("python3 -c while True: pass" in c for c in panel.process_commands()),
                     timeout=15_000)
     assert "python3" in panel.process_commands()[0]
+    # each process's user as the session knows it (the host may have another name, or none, for the uid)
+    users = {panel.processes.table.item(r, 1).text() for r in range(panel.processes.table.rowCount())}
+    assert service.settings.user in users, users
 
     # events: the engine's create and start
     panel.tabs.setCurrentWidget(panel.events)

@@ -97,7 +97,7 @@ def test_stats_reports_the_host_and_each_running_session(make_service: Callable[
     assert (host["active"], host["limit"]) == (1, 3)
     [row] = host["sessions"]
     assert (row["id"], row["name"]) == (busy.id, "stats-busy")
-    assert 25 < row["cpu_percent"] < 75, f"one busy loop held at half a core: {row}"
+    assert 10 < row["cpu_percent"] < 75, f"one busy loop, held at half a core (less on a loaded machine): {row}"
     assert row["limit_mb"] == 1024 and 0 < row["memory_mb"] < 1024 and row["pids"] >= 1
 
     table = cli("stats")

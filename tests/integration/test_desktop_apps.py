@@ -96,13 +96,15 @@ def test_menu_starts_ds9_in_its_own_container_on_the_desktops_display_only(
         assert code == 0, out
         wait_for(lambda: docker_engine.containers.get(apps[0].container_id).status == "exited", 30, "DS9 to exit")
         broker.apps.tidy(desktop.host, {desktop.id})
-        assert not apps_of(service, desktop), "a closed application is tidied away"
+        left = [(a.name, a.state.value, a.reason) for a in apps_of(service, desktop)]
+        assert not left, f"a closed application is tidied away: {left}"
         code, out = exec_in(docker_engine, desktop.container_id,
                             menu_exec(docker_engine, desktop, science_images["topcat"]))
         assert code == 0, out
-        assert len(apps_of(service, desktop)) == 1
+        assert len(apps_of(service, desktop)) == 1, [(a.name, a.state.value) for a in apps_of(service, desktop)]
         service.delete(desktop)
         broker.apps.tidy(desktop.host, set())
-        assert not apps_of(service, desktop), "the applications go with their desktop"
+        left = [(a.name, a.state.value, a.reason) for a in apps_of(service, desktop)]
+        assert not left, f"the applications go with their desktop: {left}"
     finally:
         broker.close()

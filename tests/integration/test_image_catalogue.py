@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from canfar_desktop.core import catalogue
 from canfar_desktop.core.kinds import KINDS
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import AppPaths, save_settings
 
+from .registry_standin import Registry, build_payload_image
 from .science_fixtures import need_images
 
 
@@ -85,3 +87,34 @@ def test_rm_removes_an_image_and_refuses_one_a_session_uses(
         assert again.returncode == 2 and "is not on" in again.stderr
     finally:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+
+
+def test_pull_reports_progress_and_update_says_whether_the_image_changed(
+        make_service: Callable[..., SessionService], paths: AppPaths, docker_engine: Any) -> None:
+    """Against a registry on the loopback (registry_standin.py): the engine pulls for real."""
+    service = make_service()
+    save_settings(paths, service.settings)
+    name = f"cd-test/science-notebook-{secrets.token_hex(3)}"  # its name says notebook
+    registry = Registry(docker_engine, slow_s=0.02)
+    ref = f"{registry.address}/{name}:1"
+    try:
+        for tag in ("1", "next"):  # two versions, then only the registry has them: a pull downloads
+            built = build_payload_image(docker_engine, f"cd-test/payload:{secrets.token_hex(4)}")
+            registry.publish(built, name, tag)
+            docker_engine.images.remove(built, force=True)
+        fractions: list[float] = []
+        result = catalogue.pull(service, ref, progress=lambda _stage, f: f is not None and fractions.append(f))
+        assert result.describe() == f"{ref} pulled" and not result.before
+        assert fractions and max(fractions) > 0.5 and fractions == sorted(fractions), fractions
+        listed = {e["image"]: e for e in json.loads(cli("image", "ls", "-k", "notebook", "-o", "json").stdout)}
+        assert listed[ref]["pulled"] and listed[ref]["from"] == "this host", listed.get(ref)
+
+        same = cli("image", "update", ref)
+        assert same.returncode == 0 and same.stdout.strip() == f"{ref} is already up to date", same.stderr
+        registry.manifests[(name, "1")] = registry.manifests[(name, "next")]  # upstream publishes a new version
+        changed = cli("image", "update", ref)
+        assert changed.returncode == 0 and changed.stdout.strip() == f"{ref} updated to a new version", changed.stderr
+    finally:
+        registry.close()
+        for image in docker_engine.images.list(name=f"{registry.address}/{name}"):
+            docker_engine.images.remove(image.id, force=True)

@@ -255,8 +255,8 @@ def test_arc_survives_and_scratch_goes_on_a_tls_host(remote: Callable[..., Sessi
     service = remote(tls_config(tls_engine))
     user, uid = service.settings.user, service.settings.uid
     first = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "keep-1"), 60)
-    run_as_user(tls_engine, first, uid, "echo precious > $HOME/result.txt; echo temp > /scratch/tmp.txt; "
-                                        "echo shared > /arc/projects/p.txt")
+    # (/arc/projects holds one group folder per project, made with `project create`: see test_projects.py)
+    run_as_user(tls_engine, first, uid, "echo precious > $HOME/result.txt; echo temp > /scratch/tmp.txt")
     engine = tls_engine.client()
     try:
         volumes = {v.name for v in engine.volumes.list()}
@@ -268,8 +268,8 @@ def test_arc_survives_and_scratch_goes_on_a_tls_host(remote: Callable[..., Sessi
     finally:
         engine.close()
     second = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "keep-2"), 60)
-    assert run_as_user(tls_engine, second, uid, "cat $HOME/result.txt /arc/projects/p.txt; ls -A /scratch") == \
-        "precious\nshared", "what was saved under /arc is there in the next session; /scratch starts empty"
+    assert run_as_user(tls_engine, second, uid, "cat $HOME/result.txt; ls -A /scratch") == \
+        "precious", "what was saved under /arc is there in the next session; /scratch starts empty"
 
 
 def test_requests_ca_bundle_cannot_replace_the_hosts_ca(remote: Callable[..., SessionService], tls_engine: TlsEngine,

@@ -360,8 +360,11 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
                         "check the image name and your network or registry login, or build the image locally",
                     )
                 detail = event.get("progressDetail") or {}
-                if event.get("id") and detail.get("total"):
-                    layers[event["id"]] = (int(detail.get("current", 0)), int(detail["total"]))
+                layer, status = event.get("id"), event.get("status")
+                if layer and detail.get("total") and status == "Downloading":  # not "Extracting": it restarts at 0
+                    layers[layer] = (int(detail.get("current", 0)), int(detail["total"]))
+                elif layer in layers and status in ("Verifying Checksum", "Download complete", "Pull complete"):
+                    layers[layer] = (layers[layer][1], layers[layer][1])
                 if progress:
                     done = sum(c for c, _ in layers.values())
                     total = sum(t for _, t in layers.values())

@@ -7,7 +7,6 @@ tray when there is one), which is what someone who asked for "start at login" ex
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,12 +26,13 @@ def autostart_file(env: Mapping[str, str] | None = None, home: Path | None = Non
 
 
 def launch_command() -> list[str]:
-    """How to start this very installation: the frozen binary, the installed script, or the module."""
+    """How to start this very installation: the frozen binary, the script installed beside this Python
+    (not whichever `canfar-desktop` comes first on PATH), or the module."""
     if getattr(sys, "frozen", False):
         return [sys.executable, MINIMIZED_FLAG]
-    script = shutil.which("canfar-desktop")
-    if script:
-        return [script, MINIMIZED_FLAG]
+    script = Path(sys.executable).with_name("canfar-desktop")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script), MINIMIZED_FLAG]
     return [sys.executable, "-m", "canfar_desktop", MINIMIZED_FLAG]
 
 

@@ -116,8 +116,8 @@ class LocalEngine:
             except (http.client.HTTPException, OSError) as exc:
                 conn.close()
                 self._local.conn = None
-                # a kept-alive connection the engine closed is retried once; a write only if it was a
-                # GET-like request or the failure came before anything was sent
+                # a kept-alive connection the engine closed is retried once on a new one; every request
+                # here is safe to repeat (a repeated create is recognised by its session id, see create)
                 if fresh or attempt:
                     raise _unavailable(exc, self.where) from None
         raise AssertionError("unreachable")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -42,12 +42,12 @@ from .cards import PendingLaunch, SessionCard
 from .dashboard import Dashboard
 from .dialogs import confirm_delete, format_events, show_lines
 from .launches import Launches
-from .list_pane import TOGGLE_KEY as LIST_TOGGLE_KEY
 from .list_pane import ListPane
 from .messages import EngineBanner, MessageBar
 from .profiles import discard_profile
+from .shortcuts import install_shortcuts
 from .store import SessionStore
-from .tabs import RETURN_KEY, SessionTabs
+from .tabs import SessionTabs
 from .tasks import Runner
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar()
-        self._build_shortcuts()
+        self.shortcuts, self.return_shortcut = install_shortcuts(self)
 
         store.changed.connect(self._sessions_changed)
         store.host_status_changed.connect(self._update_status)
@@ -192,24 +192,6 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.host_dot)
         bar.addWidget(self.host_label)
         bar.addPermanentWidget(self.count_label)
-
-    def _build_shortcuts(self) -> None:
-        def shortcut(keys: QKeySequence | str, slot: Any) -> QShortcut:
-            sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(slot)
-            return sc
-
-        self.shortcuts = [
-            shortcut("Ctrl+N", lambda: self.new_session()),
-            shortcut("Ctrl+W", self.close_current_tab),
-            shortcut("Ctrl+Tab", lambda: self.session_area.switch(+1)),
-            shortcut("Ctrl+Shift+Tab", lambda: self.session_area.switch(-1)),
-            shortcut("Ctrl+Backtab", lambda: self.session_area.switch(-1)),
-            shortcut("F5", self.refresh),
-            shortcut(LIST_TOGGLE_KEY, self.list_pane.toggle),
-        ]
-        self.return_shortcut = shortcut(RETURN_KEY, self.list_pane.take_keyboard)  # never steps aside
 
     def _make_card(self) -> SessionCard:
         card = SessionCard()

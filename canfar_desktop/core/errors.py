@@ -51,5 +51,9 @@ class LaunchError(CanfarError):
     """The container could not be created or started, or died before it was ready."""
 
 
+class PortTaken(LaunchError):
+    """The engine could not publish the session's port: something else on the host holds it."""
+
+
 class SettingsError(CanfarError):
     """The settings file could not be read or written."""

@@ -15,13 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from .accounts import add_user
-from .errors import CanfarError, LaunchError, LimitError, NotFound, ValidationError
+from .errors import CanfarError, LaunchError, LimitError, NotFound, PortTaken, ValidationError
 from .host import ProgressFn, SessionHost, platform_of
 from .kinds import get_kind, is_batch
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import SessionLister
 from .plan import L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .platform import free_local_port
 from .projects import Project, ProjectStore
 from .registry import HostRegistry
 from .session import Session, with_inspect
@@ -30,6 +31,7 @@ from .storage import remove_scratch, session_storage, volumes_to_prepare
 from .validation import normalize_image, parse_env, validate_name, validate_resources
 
 ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
+PORT_ATTEMPTS = 5  # a chosen port taken between the choice and the start is chosen again
 PORT_MIN, PORT_MAX = 1024, 65535
 WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
          "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
@@ -145,6 +147,36 @@ class Launcher:
     def _create_and_start(self, dh: SessionHost, plan: ContainerPlan, image_id: str,
                           report: ProgressFn, groups: Sequence[Project] = ()) -> Session:
         session_id = plan.session_id
+        chosen = any(port is None for _, port in plan.ports.values())  # the person left the port to us
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if chosen and not dh.remote:  # this computer's engine: the system knows which ports are free
+                plan = with_port(plan, free_local_port())
+            container_id = self._create(dh, plan, image_id, groups)
+            report("starting", None)
+            try:
+                dh.start(container_id)
+            except PortTaken as exc:
+                if not chosen:
+                    raise self._start_failed(session_id, exc) from None
+                if attempt == PORT_ATTEMPTS:
+                    raise self._start_failed(session_id, PortTaken(
+                        f"No free port could be published on {dh.name} in {PORT_ATTEMPTS} tries",
+                        "see what holds ports on that host (ss -ltn) and launch again")) from None
+                dh.remove(container_id)  # a fresh container is given another port
+                continue
+            except LaunchError as exc:
+                raise self._start_failed(session_id, exc) from None
+            return self.lister.refresh(dh.name, container_id, probe=False)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _start_failed(session_id: str, exc: LaunchError) -> LaunchError:
+        """The container stays, so the session shows Failed with the engine's reason until deleted."""
+        return LaunchError(f"Session {session_id}: {exc.message}",
+                           f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})")
+
+    def _create(self, dh: SessionHost, plan: ContainerPlan, image_id: str, groups: Sequence[Project]) -> str:
+        """The container under the session limit, with the user and their projects named inside it."""
         scratch = next((m.source for m in plan.mounts if m.target == "/scratch"), "")
         with self.ledger.locked(f"launch-{dh.name}"):
             active = self._active_interactive(dh) if not is_batch(plan.labels[L_KIND]) else []
@@ -163,14 +195,7 @@ class Launcher:
             dh.remove(container_id)
             remove_scratch(dh, self.paths, scratch)
             raise
-        report("starting", None)
-        try:
-            dh.start(container_id)
-        except LaunchError as exc:
-            # The container stays, so the session shows Failed with the engine's reason until deleted.
-            raise LaunchError(f"Session {session_id}: {exc.message}",
-                              f"{exc.hint}; then delete it (canfar-desktop delete -f {session_id})") from None
-        return self.lister.refresh(dh.name, container_id, probe=False)
+        return container_id
 
     def _active_interactive(self, dh: SessionHost) -> list[dict[str, Any]]:
         """The user's sessions that hold a slot of the active-session limit (batch jobs never do)."""
@@ -235,3 +260,8 @@ def _holds_slot(dh: SessionHost, summary: dict[str, object]) -> bool:
         return not (dh.inspect(str(summary.get("Id"))).get("State") or {}).get("Error")
     except NotFound:
         return False
+
+
+def with_port(plan: ContainerPlan, port: int) -> ContainerPlan:
+    """The plan publishing its port on `port` instead."""
+    return replace(plan, ports={name: (address, port) for name, (address, _) in plan.ports.items()})

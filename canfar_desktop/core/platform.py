@@ -96,3 +96,14 @@ def connection_counts(proc: Path = Path("/proc/net")) -> dict[int, int] | None:
             local_port = int(parts[1].rsplit(":", 1)[1], 16)
             counts[local_port] = counts.get(local_port, 0) + 1
     return counts if seen else None
+
+
+def free_local_port(address: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, chosen by the system rather than in sequence.
+
+    Every Docker engine hands out ports from the same range in order, unaware of the others and of
+    other programs, so two engines on one computer offer the same port; the system's choice avoids that.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])

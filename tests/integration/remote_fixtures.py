@@ -303,6 +303,7 @@ def _stop_engine(engine: TlsEngine) -> None:
             client = engine.client()
             for container in client.containers.list(all=True):
                 container.remove(force=True)
+            client.networks.prune()  # its bridges would outlive it and use up the address pools
             client.close()
         engine.proc.terminate()
         try:

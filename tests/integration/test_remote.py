@@ -405,3 +405,39 @@ def test_dropped_connection_during_create_is_retried_once_and_recognised_by_id(
     labelled = docker_engine.containers.list(all=True, filters={"label": f"net.canfar.desktop.session={s.id}"})
     assert [c.id for c in labelled] == [s.container_id], "one container: the one the first attempt made"
     assert service.wait_ready(s, 60).state == State.RUNNING
+
+
+@pytest.mark.parametrize("host", ["local", "tls"])
+def test_a_port_another_program_holds_is_passed_over(
+        host: str, remote: Callable[..., SessionService], tls_engine: TlsEngine, docker_engine: Any,
+        session_images: dict[str, str]) -> None:
+    """Each engine hands out ports in sequence and gives up after ten taken ones in a row.
+
+    Another engine on the same computer (or any program) may hold that many: its own sessions' ports.
+    """
+    service = remote(tls_config(tls_engine))
+    image = session_images["contributed"]
+    client = docker_engine if host == "local" else tls_engine.client()
+    probe = client.containers.run(image, entrypoint=["sleep", "60"], ports={"9/tcp": ("127.0.0.1", None)},
+                                  detach=True)
+    probe.reload()
+    last = int(probe.ports["9/tcp"][0]["HostPort"])
+    probe.remove(force=True)
+    held = []
+    following = range(last + 1, last + 13)  # more than the engine tries by itself
+    for port in following:
+        holder = socket.socket()
+        try:
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+        except OSError:  # something holds it already, which serves as well
+            holder.close()
+            continue
+        held.append(holder)
+    try:
+        s = service.wait_ready(launch_on(service, host, "contributed", image, f"held-ports-{host}"), 60)
+        assert s.state == State.RUNNING, s.reason
+        assert s.host_port not in following
+    finally:
+        for holder in held:
+            holder.close()

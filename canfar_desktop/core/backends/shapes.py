@@ -6,7 +6,7 @@ import io
 import tarfile
 from typing import Any
 
-from ..errors import CanfarError, ImageError, LaunchError
+from ..errors import CanfarError, ImageError, LaunchError, PortTaken
 from ..host import HostInfo, ImageInfo
 from ..kinds import image_kinds
 from ..plan import ContainerPlan
@@ -138,7 +138,7 @@ def create_refused(host: str, image: str, status: int, message: str) -> CanfarEr
 def start_refused(message: str) -> LaunchError:
     """The engine's refusal to start a created session container."""
     if "port is already allocated" in message or "address already in use" in message:
-        return LaunchError("The session's port is already in use on this host",
+        return PortTaken(f"The session's port is already in use on this host ({message})",
                            "pick another port or leave it empty so a free one is chosen")
     return LaunchError(f"The session could not start: {message}", "run canfar-desktop doctor")
 

@@ -55,5 +55,9 @@ class PortTaken(LaunchError):
     """The engine could not publish the session's port: something else on the host holds it."""
 
 
+class Busy(CanfarError):
+    """Someone else holds what is needed (another app changing the project list); it frees itself."""
+
+
 class SettingsError(CanfarError):
     """The settings file could not be read or written."""

@@ -15,6 +15,7 @@ are no wall against anyone who may use the host's Docker engine, who could read 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tarfile
@@ -23,9 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import CanfarError, NotFound, ValidationError
+from .errors import Busy, CanfarError, NotFound, ValidationError
 from .host import FileHost, SessionHost, files_of
 from .plan import Mount
+from .session import parse_time
 from .settings import AppPaths, Settings
 from .storage import make_dir, session_storage
 
@@ -35,6 +37,8 @@ FOLDER_MODE = 0o2770
 NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]")
 RESERVED = frozenset({"root", "daemon", "bin", "sys", "adm", "users", "nogroup", "docker", "sudo", "wheel", "staff"})
 MOUNT = "/p"  # where a helper container sees /arc/projects
+LOCK_WAIT_S = 20.0  # how long a change waits for another one to the project list
+LOCK_STALE_S = 120.0  # a lock older than this was left by an app that died while changing
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ class ProjectStore:
         """A project folder with a group of its own; its creator is its first member."""
         check_name(name)
         user = self.settings.user
-        with self._helper(image) as helper:
+        with self._helper(image, lock=True) as helper:
             projects = parse(self._read(helper))
             if any(p.name == name for p in projects):
                 raise ValidationError(f"The project {name!r} exists already", f"ask a member to add you: "
@@ -193,7 +197,7 @@ class ProjectStore:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,31}", member):
             raise ValidationError(f"{member!r} is not a user name", "give the user name as in their settings")
         user = self.settings.user
-        with self._helper(image) as helper:
+        with self._helper(image, lock=True) as helper:
             projects = parse(self._read(helper))
             project = next((p for p in projects if p.name == name), None)
             if project is None:
@@ -218,12 +222,12 @@ class ProjectStore:
         raw = self.host.read_file(helper, f"{MOUNT}/{REGISTRY}")
         return raw.decode(errors="replace") if raw else ""
 
-    def _helper(self, image: str) -> _Helper:
+    def _helper(self, image: str, lock: bool = False) -> _Helper:
         if self.local_folder is not None:  # the engine would make a missing folder root's
             arc = self.settings.arc_folder()
             make_dir(arc, 0o755, None)
             make_dir(self.local_folder, 0o775, self.settings)
-        return _Helper(self.host, image or self._any_image(), self.mount)
+        return _Helper(self.host, image or self._any_image(), self.mount, lock)
 
     def _any_image(self) -> str:
         """An image the host has: the helper container is created from it, never started."""
@@ -235,15 +239,44 @@ class ProjectStore:
 
 
 class _Helper:
-    """A created, never started container mounting /arc/projects at /p; removed on leaving."""
+    """A created, never started container mounting /arc/projects at /p; removed on leaving.
 
-    def __init__(self, host: SessionHost, image: str, mount: Mount) -> None:
+    For a change it has a fixed name, one per /arc/projects, so that it is also the lock: everyone
+    changing the project list goes through the same engine, which refuses a second container of that name.
+    """
+
+    def __init__(self, host: SessionHost, image: str, mount: Mount, lock: bool = False) -> None:
         self.host, self.image, self.mount = host, image, mount
+        self.name = f"canfar-projects-lock-{hashlib.sha256(mount.source.encode()).hexdigest()[:12]}" if lock else None
         self.container_id = ""
 
     def __enter__(self) -> str:
-        self.container_id = files_of(self.host).helper_container(self.image, [(self.mount.source, MOUNT, self.mount.type)])
-        return self.container_id
+        files = files_of(self.host)
+        mounts = [(self.mount.source, MOUNT, self.mount.type)]
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                self.container_id = files.helper_container(self.image, mounts, self.name)
+                return self.container_id
+            except Busy:
+                if self._stale():
+                    continue
+                if time.monotonic() > deadline:
+                    raise Busy(f"Someone else is changing the project list on {self.host.name}",
+                               "try again in a minute") from None
+                time.sleep(0.1)  # the other change takes a fraction of a second
+
+    def _stale(self) -> bool:
+        """Remove a lock left by an app that died while holding it; whether there was one."""
+        assert self.name is not None
+        try:
+            created = parse_time(str(self.host.inspect(self.name).get("Created") or ""))
+        except NotFound:
+            return True  # released meanwhile
+        if created is None or time.time() - created.timestamp() < LOCK_STALE_S:
+            return False
+        self.host.remove(self.name)
+        return True
 
     def __exit__(self, *_exc: object) -> None:
         try:

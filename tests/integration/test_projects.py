@@ -7,12 +7,16 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from canfar_desktop.core.errors import NotFound, ValidationError
+from canfar_desktop.core import projects as project_module
+from canfar_desktop.core.errors import Busy, NotFound, ValidationError
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.project_checks import group_checks, session_group_checks
 from canfar_desktop.core.service import SessionService
@@ -113,3 +117,46 @@ def test_project_verbs_on_the_command_line(make_service: Callable[..., SessionSe
                         (["add-member", name], "needs a USER"), (["create", name], "exists already")):
         done = cli(*args)
         assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_changes_to_the_project_list_at_once_are_all_kept(make_service: Callable[..., SessionService],
+                                                          monkeypatch: pytest.MonkeyPatch, docker_engine: Any,
+                                                          session_images: dict[str, str]) -> None:
+    """Several apps adding members at the same moment: each reads the list and writes it back whole."""
+    service = make_service()
+    name = f"busy-{secrets.token_hex(3)}"
+    store = service.projects("local")
+    store.create(name)
+    members = [f"member{i}" for i in range(6)]
+    start = threading.Barrier(len(members))
+    failures: list[BaseException] = []
+
+    def add(member: str) -> None:
+        try:
+            start.wait()
+            make_service(user=service.settings.user).projects("local").add_member(name, member)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=add, args=(m,)) for m in members]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures, failures
+    assert set(store.get(name).members) == {service.settings.user, *members}
+
+    # a lock left by an app that died while holding it: waited for, then taken over once stale
+    lock = project_module._Helper(service.host("local"), session_images["notebook"], store.mount, lock=True)
+    assert lock.name is not None
+    docker_engine.containers.create(session_images["notebook"], name=lock.name, command=["true"])  # type: ignore[attr-defined]
+    try:
+        monkeypatch.setattr(project_module, "LOCK_WAIT_S", 1.0)
+        with pytest.raises(Busy, match="Someone else is changing the project list on local"):
+            store.add_member(name, "late")
+        monkeypatch.setattr(project_module, "LOCK_STALE_S", 0.0)
+        began = time.monotonic()
+        assert "late" in store.add_member(name, "late").members
+        assert time.monotonic() - began < 10
+    finally:
+        subprocess.run(["docker", "rm", "-f", lock.name], capture_output=True)

@@ -17,7 +17,7 @@ import docker
 import docker.errors
 import docker.types
 
-from ..errors import CanfarError, EngineUnavailable, NotFound, StateError
+from ..errors import Busy, CanfarError, EngineUnavailable, NotFound, StateError
 
 CHUNK = 1024 * 1024
 
@@ -133,22 +133,27 @@ class ArchiveOverSdk:
         return result
 
 
-    def helper_container(self, image: str, mounts: list[tuple[str, str, str]]) -> str:
+    def helper_container(self, image: str, mounts: list[tuple[str, str, str]], name: str | None = None) -> str:
         """A container that is created and never started, only to reach `mounts` (source, target, type)
-        through the archive calls above; the caller removes it. No network, labelled a helper."""
+        through the archive calls above; the caller removes it. No network, labelled a helper.
+
+        A `name` makes it a lock across every client of the engine: a second one of that name is
+        refused (Busy) until the first is removed."""
         from .docker_engine import HELPER_LABEL
 
         def create(c: docker.DockerClient) -> str:
             binds = [docker.types.Mount(target=target, source=source, type=kind, no_copy=kind == "volume")
                      for source, target, kind in mounts]
             config = c.api.create_host_config(mounts=binds, network_mode="none")
-            made = c.api.create_container(image, command=["true"], entrypoint=[], host_config=config,
+            made = c.api.create_container(image, command=["true"], entrypoint=[], host_config=config, name=name,
                                           labels={HELPER_LABEL: "files"}, network_disabled=True)
             return str(made["Id"])
 
         try:
             result: str = self._sdk(create)
         except docker.errors.APIError as exc:
+            if name and exc.status_code == 409:
+                raise Busy(f"{name} is held on {self.name}", "wait for the other change to finish") from None
             raise CanfarError(f"The engine on {self.name} could not reach /arc: {_first_line(str(exc.explanation or exc))}",
                               "check the host's disk and that its session images are there") from None
         return result

@@ -41,7 +41,7 @@ HANDLERS: dict[str, Handler] = {
     "stats": Lazy("hosts", "cmd_stats"), "image": Lazy("images", "cmd_image"), "doctor": Lazy("doctor", "cmd_doctor"),
     "config": Lazy("config", "cmd_config"), "hosts": Lazy("hosts", "cmd_hosts"), "api": Lazy("api", "cmd_api"),
     "version": Lazy("config", "cmd_version"), "cp": Lazy("files", "cmd_cp"),
-    "project": Lazy("projects", "cmd_project"),
+    "project": Lazy("projects", "cmd_project"), "share": Lazy("share", "cmd_share"),
 }
 GLOBAL_FLAGS = ("--debug",)
 

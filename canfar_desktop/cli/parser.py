@@ -14,7 +14,7 @@ from .. import __version__
 from ..core.kinds import ALL_KINDS, ATTACHED_KINDS, KINDS
 
 VERBS = ("ps", "list", "create", "info", "open", "logs", "events", "renew", "delete", "prune", "stats",
-         "image", "doctor", "config", "hosts", "api", "version", "cp", "project")
+         "image", "doctor", "config", "hosts", "api", "version", "cp", "project", "share")
 OUTPUTS = ("table", "json", "yaml")
 
 # Verbs of the canfar client that mean nothing here, with what to do instead.
@@ -171,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("user", nargs="?", metavar="USER")
     add_output(p)
+
+    p = add("share", "make a session reachable from other devices over TLS for a while (foreground, Ctrl+C stops)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--for", dest="duration", default="60m", help="how long: 90m, 2h, 1d (default 60m, at most 7d)")
+    p.add_argument("--address", help="the address of this computer other devices reach (default: the one of the "
+                                      "default route)")
+    p.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
+    p.add_argument("--qr", action="store_true", help="print the link as a QR code too")
 
     p = sub.add_parser("version", help="print the version of canfar-desktop and of Python")
     add_output(p)

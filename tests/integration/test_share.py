@@ -5,10 +5,13 @@ the secret is renewed (old link), after Stop, and after its time is up; never on
 from __future__ import annotations
 
 import json
+import queue
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +21,7 @@ import pytest
 
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.service import SessionService
+from canfar_desktop.core.settings import AppPaths, save_settings
 from canfar_desktop.core.share import COOKIE, LOGIN_PATH, ShareManager, landing_of
 
 from ..helpers import wait_for
@@ -159,3 +163,36 @@ def test_shares_refuse_loopback_and_ended_sessions(make_service: Callable[..., S
     service.delete(s)
     with pytest.raises(StateError):
         manager.start(s.with_state(State.TERMINATED, ""), timedelta(minutes=5), "10.0.0.1")
+
+
+def test_share_on_the_command_line(make_service: Callable[..., SessionService], paths: AppPaths, device: Namespace,
+                                   session_images: dict[str, str]) -> None:
+    service = make_service()
+    save_settings(paths, service.settings)
+    s = service.wait_ready(service.launch(service.prepare_launch("contributed", session_images["contributed"],
+                                                                 "cli-shared")), 60)
+    cli = [sys.executable, "-m", "canfar_desktop", "share", s.id]
+    for extra, words in ((["--for", "soon"], "is not a duration"), (["--address", "127.0.0.1"], "cannot be shared"),
+                         (["--for", "8d"], "between a second and seven days")):
+        done = subprocess.run([*cli, *extra], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 2 and words in done.stderr, done
+
+    proc = subprocess.Popen([*cli, "--for", "10m", "--address", device.host_address, "--qr"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    try:
+        printed = [lines.get(timeout=60) for _ in range(5)]
+        assert printed[0].startswith(f"Session {s.id} is shared until "), printed
+        link, fingerprint = printed[2].strip(), printed[4].strip()
+        port = int(link.split(":")[2].split("/")[0])
+        login = device.get(device.host_address, port, link.split(str(port), 1)[1])
+        assert login["status"] == 303 and login["fingerprint"] == fingerprint, login
+        cookie = login["headers"]["set-cookie"].split(";")[0]
+        assert device.get(device.host_address, port, login["headers"]["location"], cookie)["status"] == 200
+        assert device.get(device.host_address, port, "/")["status"] == 403
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert "error" in device.get(device.host_address, port, "/", cookie), "the share ends with the command"
+    finally:
+        proc.kill()

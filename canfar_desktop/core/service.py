@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .projects import ProjectStore
-    from .transfer import ProgressCallback
+    from .transfer import Entry, ProgressCallback
 
 Clock = Callable[[], datetime]
 
@@ -276,6 +276,12 @@ class SessionService:
         from . import transfer
 
         return transfer.copy_out(self.host(s.host), s, source, dest, progress, cancel)
+
+    def list_folder(self, s: Session, path: str) -> tuple[str, list[Entry], bool]:
+        """A folder of a running session as its user sees it (core/transfer.py): path, entries, cut short."""
+        from . import transfer
+
+        return transfer.list_folder(self.host(s.host), s, path)
 
     # --- projects -------------------------------------------------------------------------------
 

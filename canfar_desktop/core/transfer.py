@@ -62,6 +62,19 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One item of a session's folder, as the app's file browser lists it."""
+
+    name: str
+    folder: bool
+    size: int
+    modified: float  # seconds since the epoch
+
+
+LIST_LIMIT = 10000  # a folder with more is listed in part, and says so
+
+
 def parse_spec(text: str) -> tuple[str | None, str]:
     """`ID:/path` (a session's path) or a local path: (session ref or None, path)."""
     match = SPEC_RE.fullmatch(text)
@@ -304,3 +317,40 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, local: Path, pr
             report(progress)
     local.chmod((member.mode & 0o777) | 0o600)
     os.utime(local, (member.mtime, member.mtime))
+
+
+# --- looking ----------------------------------------------------------------------------------------
+
+def list_folder(host: SessionHost, s: Session, path: str) -> tuple[str, list[Entry], bool]:
+    """A folder of the running session as its user sees it: (its full path, entries, whether cut short).
+
+    Listed by `find` run in the session as its user, so it shows what that person may read, on any
+    host the app reaches. Folders first, then by name."""
+    if s.status != "running":
+        raise StateError(f"Session {s.id} is {s.state.value}", "browse the files of a running session")
+    full = session_path(s, path).rstrip("/")
+    user, _, _ = _user_of(host, s)
+    # the trailing slash makes a file an error ("Not a directory") rather than an empty folder
+    code, output = files_of(host).exec_run(
+        s.container_id, ["find", full + "/", "-mindepth", "1", "-maxdepth", "1", "-printf", r"%y\t%s\t%T@\t%f\0"], user)
+    entries = []
+    for record in output.split("\0"):
+        kind, _, rest = record.partition("\t")
+        size, _, rest = rest.partition("\t")
+        modified, _, name = rest.partition("\t")
+        if len(kind) != 1 or not size.isdigit() or not name or "/" in name:
+            continue  # a message of find's, not an entry
+        try:
+            entries.append(Entry(name, kind == "d", int(size), float(modified)))
+        except ValueError:
+            continue
+    if code != 0 and not entries:
+        if "No such file" in output:
+            raise ValidationError(f"There is no folder {full} in the session", "go up and choose another")
+        if "Permission denied" in output:
+            raise ValidationError(f"{s.owner} may not read {full}", "ask its owner, or see canfar-desktop doctor ID")
+        if "Not a directory" in output:
+            raise ValidationError(f"{full} is a file, not a folder", "open its folder instead")
+        raise TransferError(f"Could not list {full}: {output.strip()[:200]}", "try again")
+    entries.sort(key=lambda e: (not e.folder, e.name.casefold()))
+    return full, entries[:LIST_LIMIT], len(entries) > LIST_LIMIT

@@ -224,3 +224,28 @@ def test_a_cancelled_or_killed_copy_leaves_nothing_under_its_final_name(
     assert set(os.listdir(out)) == before
     with pytest.raises(ValidationError, match="outside /arc and /scratch"):
         service.copy_out(s, "/etc/passwd", out)
+
+
+def test_a_folder_listed_as_the_session_user_sees_it(make_service: Callable[..., SessionService], tmp_path: Path,
+                                                     session_images: dict[str, str]) -> None:
+    service = make_service()
+    s = service.wait_ready(service.launch(service.prepare_launch("contributed", session_images["contributed"],
+                                                                 "ls-local")), 60)
+    data = tmp_path / "night 1"
+    (data / "raw").mkdir(parents=True)
+    (data / "m31 b.fits").write_bytes(b"x" * 2880)
+    (data / "A.txt").write_text("a\n")
+    (data / "tab\there").write_text("odd name\n")
+    service.copy_in(s, [data], "")
+    path, entries, cut = service.list_folder(s, "night 1")
+    assert path == f"/arc/home/{s.owner}/night 1" and not cut
+    assert [(e.name, e.folder) for e in entries] == [("raw", True), ("A.txt", False), ("m31 b.fits", False),
+                                                     ("tab\there", False)]
+    assert next(e for e in entries if e.name == "m31 b.fits").size == 2880
+    assert all(e.modified > 1e9 for e in entries)
+    assert "night 1" in [e.name for e in service.list_folder(s, f"/arc/home/{s.owner}")[1]]
+    assert service.list_folder(s, "/arc")[1], "/arc itself is browsable"
+    for path, words in (("/etc", "outside /arc and /scratch"), ("nothing-here", "There is no folder"),
+                        ("night 1/A.txt", "is a file, not a folder"), ("../../../etc", "outside /arc")):
+        with pytest.raises(ValidationError, match=words):
+            service.list_folder(s, path)

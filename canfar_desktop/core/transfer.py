@@ -186,9 +186,13 @@ def copy_in(host: SessionHost, s: Session, sources: Sequence[Path], dest: str,
         raise ValidationError(f"There is no folder {posixpath.dirname(target)} in the session",
                               "create it first, or copy into an existing folder")
     user, uid, gid = _user_of(host, s)
+    folder = target.rstrip("/") if into_folder else posixpath.dirname(target)
+    # the engine writes as root: ask first whether the session's user may write there
+    if files.exec_run(s.container_id, ["test", "-w", folder], user)[0] != 0:
+        raise ValidationError(f"{s.owner} may not write in {folder}",
+                              "copy into a folder of yours (your home folder), or ask the folder's owner")
     landed = []
     for source in sources:
-        folder = target.rstrip("/") if into_folder else posixpath.dirname(target)
         final = posixpath.join(folder, source.name) if into_folder else target
         existing = files.archive_stat(s.container_id, final) if into_folder else found
         if existing and is_dir(existing) != source.is_dir():

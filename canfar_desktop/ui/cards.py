@@ -85,6 +85,7 @@ class SessionCard(QFrame):
     events_requested = Signal(object)
     dismiss_requested = Signal(object)
     troubleshoot_requested = Signal(object)
+    files_requested = Signal(object)
     retry_requested = Signal(object)  # the failed PendingLaunch, or the failed Session, to launch again
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -161,6 +162,8 @@ class SessionCard(QFrame):
         self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
         self.retry_button.setAccessibleName("Edit and retry the launch")
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.pending or self.session))
+        self.files_button = self._tool("files", "Files: browse the session's /arc, upload and download",
+                                       "Browse files", self.files_requested)
         self.renew_button = self._tool("renew", "Renew: extend the session's lifetime", "Renew session",
                                        self.renew_requested)
         self.logs_button = self._tool("logs", "Logs: the session's last output", "Show logs", self.logs_requested)
@@ -171,7 +174,7 @@ class SessionCard(QFrame):
                                               self.troubleshoot_requested)
         self.delete_button = self._tool("delete", "Delete: stop and remove the session (/arc is kept)",
                                         "Delete session", self.delete_requested)
-        self.tools = (self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
+        self.tools = (self.files_button, self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
                       self.delete_button)
         self._visible_tools: list[QToolButton] = list(self.tools)
         self.more_button = QToolButton()  # compact cards: the tools in a menu
@@ -256,7 +259,8 @@ class SessionCard(QFrame):
         self.renew_button.setEnabled(renewable)
         for button in (self.logs_button, self.events_button, self.troubleshoot_button, self.delete_button):
             button.setEnabled(s.state != State.TERMINATING)
-        self._visible_tools = [b for b in self.tools if b is not self.renew_button or renewable]
+        self._visible_tools = [b for b in self.tools if (b is not self.renew_button or renewable)
+                               and (b is not self.files_button or s.state in (State.RUNNING, State.SUSPENDED))]
         self._place_tools()
         self._show_details(failed, self.reason.full_text())
         self.setAccessibleName(f"{KINDS[s.kind].title if s.kind in KINDS else s.kind} session {s.name}, {s.state.value}")
@@ -318,8 +322,8 @@ class SessionCard(QFrame):
     def _fill_more(self) -> None:
         self.more_menu.clear()
         share = getattr(self, "share_button", None)
-        if share is not None and self.session is not None and self.session.state in (State.RUNNING,
-                                                                                     State.SUSPENDED):
+        if share is not None and self.session is not None and self.session.state in (State.RUNNING, State.SUSPENDED) \
+                and not self.host_badge.platform:
             self.more_menu.addAction(share.text()).triggered.connect(share.click)
         for button in self._visible_tools:
             act = self.more_menu.addAction(button.icon(), button.accessibleName())
@@ -349,6 +353,9 @@ class SessionCard(QFrame):
         so they are disabled with a tooltip that says why, and come back when the host answers.
         """
         self.host_badge.show_host(host, shown or platform, error is not None, platform)
+        if platform and self.files_button in self._visible_tools:  # a platform keeps its own storage
+            self._visible_tools.remove(self.files_button)
+            self._place_tools()
         self.host_unreachable = error is not None
         if self.property("hostUnreachable") != (error is not None):
             self.setProperty("hostUnreachable", error is not None)

@@ -25,10 +25,11 @@ class HostBadge(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setVisible(False)
         self.host = ""
+        self.platform = False
 
     def show_host(self, host: str, shown: bool, unreachable: bool = False, platform: bool = False) -> None:
         """`platform`: the host is a science platform, marked CANFAR (with its name when that differs)."""
-        self.host = host
+        self.host, self.platform = host, platform
         label = ("CANFAR" if host.lower() == "canfar" else f"CANFAR · {host}") if platform else host
         self.setText(f"{'⚠ ' if unreachable else ''}{label}")
         where = f"the CANFAR Science Platform “{host}”" if platform else f"the Docker host “{host}”"

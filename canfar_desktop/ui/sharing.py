@@ -217,7 +217,7 @@ class Sharing(QObject):
         actions = layout.itemAt(layout.count() - 1).layout() if layout is not None else None
         if layout is None or actions is None:
             return
-        actions.insertWidget(actions.indexOf(card.renew_button), button)
+        actions.insertWidget(actions.indexOf(card.tools[0]), button)
         layout.insertWidget(layout.count() - 1, line)
         card.share_button, card.share_line = button, line  # type: ignore[attr-defined]
 
@@ -229,7 +229,8 @@ class Sharing(QObject):
             if button is None or line is None:
                 continue
             share = self.manager.get(s) if s is not None else None
-            button.setVisible(s is not None and s.state in SHAREABLE and not card.compact)  # compact: in its menu
+            on_platform = s is not None and s.host in self.window.dashboard.platform_hosts  # shared there, not here
+            button.setVisible(s is not None and s.state in SHAREABLE and not card.compact and not on_platform)
             line.setVisible(share is not None)
             if share is not None:
                 line.setText(f"Shared with other devices until {share.until.astimezone():%H:%M}")

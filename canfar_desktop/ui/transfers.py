@@ -1,5 +1,6 @@
-"""Dropping files into sessions: files or folders dropped on a card, a session's tab or the dashboard
-are copied into that session's /arc/home/<user>, with a progress bar and Cancel for each copy.
+"""Copies in and out of sessions: files or folders dropped on a card, a session's tab or the dashboard
+are copied into that session's /arc/home/<user>; the file browser (ui/files_dialog.py) uploads into
+any folder and downloads. Each copy has a row with a progress bar and Cancel.
 
 The copy itself is the core's (`SessionService.copy_in`: streamed through the engine, so remote
 hosts work the same, and a cancelled copy leaves nothing under its final name); it runs on a worker
@@ -9,10 +10,13 @@ to the only running session, or asks which one.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QCursor, QDropEvent
@@ -157,12 +161,38 @@ class Transfers(QObject):
 
     # --- copying --------------------------------------------------------------------------------
 
-    def copy_in(self, s: Session, files: list[Path], dest: str = "") -> TransferRow:
+    def copy_in(self, s: Session, files: list[Path], dest: str = "",
+                then: Callable[[], None] | None = None) -> TransferRow:
         """Copy files into the session's folder `dest` (default /arc/home/<user>), showing a row."""
         home = dest or f"/arc/home/{s.owner}/"
         names = ", ".join(f.name for f in files[:3]) + (" …" if len(files) > 3 else "")
+
+        def landed(result: list[str]) -> str:
+            return f"it is in {result[0] if len(result) == 1 else home}"
+
+        return self._copy(f"Copying {names} to {s.name}:{home}", f"Copy of {names}", f"Copied {names} to {s.name}", landed,
+                          f"Could not copy {names} to {s.name}", then,
+                          lambda progress, cancel: self.window.service.copy_in(s, files, home, progress, cancel))
+
+    def copy_out(self, s: Session, paths: list[str], folder: Path,
+                 then: Callable[[], None] | None = None) -> TransferRow:
+        """Download files or folders of the session into a folder of this computer, one after the other."""
+        names = ", ".join(posixpath.basename(p.rstrip("/")) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+
+        def work(progress: Callable[[Progress], None], cancel: threading.Event) -> list[Path]:
+            return [self.window.service.copy_out(s, path, f"{folder}{os.sep}", progress, cancel) for path in paths]
+
+        return self._copy(f"Downloading {names} from {s.name} to {folder}", f"Download of {names}",
+                          f"Downloaded {names} from {s.name}",
+                          lambda result: f"it is in {result[0] if len(result) == 1 else folder}",
+                          f"Could not download {names} from {s.name}", then, work)
+
+    def _copy(self, title: str, noun: str, done_title: str, where: Callable[[Any], str], failed_title: str,
+              then: Callable[[], None] | None,
+              work: Callable[[Callable[[Progress], None], threading.Event], Any]) -> TransferRow:
+        """Run one copy on a worker with its row; progress reaches the row at most ten times a second."""
         cancel = threading.Event()
-        row = TransferRow(f"Copying {names} to {s.name}:{home}", cancel)
+        row = TransferRow(title, cancel)
         self._add(row)
         loop = self.window.runner.loop
         last = [0.0]
@@ -173,20 +203,22 @@ class Transfers(QObject):
                 last[0] = now
                 loop.call_soon_threadsafe(row.show_progress, p.done, p.total)
 
-        def done(landed: list[str]) -> None:
+        def done(result: Any) -> None:
             self._remove(row)
-            where = landed[0] if len(landed) == 1 else home
-            self.window.messages.show_message(f"Copied {names} to {s.name}", f"it is in {where}", "info")
+            self.window.messages.show_message(done_title, where(result), "info")
+            if then is not None:
+                then()
 
         def failed(err: CanfarError) -> None:
             self._remove(row)
             if cancel.is_set():
-                self.window.messages.show_message(f"Copy of {names} cancelled", "nothing was left behind", "info")
+                self.window.messages.show_message(f"{noun} cancelled", "nothing was left behind", "info")
             else:
-                self.window.messages.show_error(err, f"Could not copy {names} to {s.name}")
+                self.window.messages.show_error(err, failed_title)
+            if then is not None:
+                then()
 
-        self.window.runner.run(self.window.service.copy_in, s, files, home, progress, cancel,
-                               on_done=done, on_error=failed)
+        self.window.runner.run(work, progress, cancel, on_done=done, on_error=failed)
         return row
 
     def _add(self, row: TransferRow) -> None:

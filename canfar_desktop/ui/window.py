@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         card.events_requested.connect(self.show_events)
         card.dismiss_requested.connect(self.launches.dismiss)
         card.troubleshoot_requested.connect(self.troubleshoot_requested)
+        card.files_requested.connect(self.show_files)
         card.retry_requested.connect(self.retry)
         return card
 
@@ -385,6 +386,16 @@ class MainWindow(QMainWindow):
         if s is not None:
             show_lines(self, self.runner, f"Events of {s.name}", f"What the Docker engine did with {s.name} ({s.id}).",
                        lambda: format_events(self.service.events_of(s)), "(no events recorded)")
+
+    def show_files(self, s: Session | None) -> Any:
+        """The session's files: browse /arc, upload into a folder, download (ui/files_dialog.py)."""
+        from .files_dialog import FilesDialog
+
+        if s is None:
+            return None
+        dialog = FilesDialog(self, s)
+        dialog.open()
+        return dialog
 
     def open_settings(self) -> Any:
         from .settings_dialog import SettingsDialog

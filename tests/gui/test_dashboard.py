@@ -60,7 +60,8 @@ def test_cli_session_appears_through_engine_events(make_window: Any, qtbot: Any,
     qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
     qtbot.waitUntil(lambda: window.store.find(card.session.id) is not None, timeout=5000)
     window.close_current_tab()
-    qtbot.waitUntil(lambda: state_of(window, "from-the-cli") == State.SUSPENDED, timeout=30000)
+    qtbot.waitUntil(lambda: state_of(window, "from-the-cli") == State.SUSPENDED and not window.session_tabs,
+                    timeout=30000)
     screenshot(window, "dashboard.png")
 
     # Logs and events of the failed session, one click from its card, without blocking the window.

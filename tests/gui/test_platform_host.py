@@ -72,6 +72,8 @@ def test_a_platform_session_from_the_dialog_to_a_tab_and_gone(standin: StandIn, 
     card = card_named(window, "gui-platform")
     session = card.session
     assert session.host == "canfar" and card.host_badge.text() == "CANFAR" and not card.host_unreachable
+    # its files and its sharing are the platform's own: no Files or Share… here
+    assert not card.files_button.isVisible() and not card.share_button.isVisible()
 
     # The tab opens by itself at the platform's connect URL, and JupyterLab loads in it.
     qtbot.waitUntil(lambda: ("canfar", session.id) in window.session_tabs, timeout=30000)

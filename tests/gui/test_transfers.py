@@ -102,3 +102,76 @@ def test_files_dropped_on_a_notebook_card_show_in_jupyterlab(make_window: Any, q
     assert window.transfers.session_at(empty) is None
     assert drop(window, [notes], empty)
     qtbot.waitUntil(lambda: (home / "notes.txt").exists() and not window.transfers.rows, timeout=30000)
+
+
+def test_the_file_browser_uploads_into_a_folder_and_downloads(make_window: Any, qtbot: Any, tmp_path: Path,
+                                                              session_images: dict[str, str]) -> None:
+    from canfar_desktop.ui.files_dialog import FilesDialog
+
+    window = make_window()
+    service = window.service
+    home = service.settings.arc_folder() / "home" / service.settings.user
+    service.launch(service.prepare_launch("contributed", session_images["contributed"], "browse-web"))
+    qtbot.waitUntil(lambda: state_of(window, "browse-web") == State.RUNNING, timeout=60000)
+    (home / "raw" / "night1").mkdir(parents=True)
+    (home / "raw" / "night1" / "flat.fits").write_bytes(b"F" * 5000)
+    for path in (home / "raw", home / "raw" / "night1", home / "raw" / "night1" / "flat.fits"):
+        os.chown(path, service.settings.uid, service.settings.gid)  # the person's own, as the session makes them
+    card = card_named(window, "browse-web")
+    assert card.files_button.isVisible() and card.files_button.isEnabled()
+    card.files_button.click()
+    dialog = window.findChild(FilesDialog)
+    assert dialog is not None and dialog.isVisible()
+
+    def names() -> list[str]:
+        return [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
+
+    qtbot.waitUntil(lambda: "raw" in names(), timeout=20000)
+    assert dialog.path_edit.text() == f"/arc/home/{service.settings.user}"
+    # into a folder by double-click (activation), then one deeper by typing its path
+    raw = next(dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())
+               if dialog.tree.topLevelItem(i).text(0) == "raw")
+    dialog.tree.itemActivated.emit(raw, 0)
+    qtbot.waitUntil(lambda: names() == ["night1"], timeout=20000)
+    dialog.path_edit.setText("raw/night1")
+    qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: names() == ["flat.fits"], timeout=20000)
+    assert dialog.tree.topLevelItem(0).text(1) == "4.9 KB"
+
+    # a file dropped on the list goes into the folder shown; the listing refreshes when it lands
+    image = fits(tmp_path / "m31.fits")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(image))])
+    viewport = dialog.tree.viewport()
+    at = QPointF(viewport.rect().center())
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(viewport, QDropEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: "m31.fits" in names(), timeout=30000)
+    assert (home / "raw" / "night1" / "m31.fits").read_bytes() == image.read_bytes()
+
+    # download what is selected, into a folder of this computer
+    dialog.tree.selectAll()
+    assert dialog.download_button.isEnabled()
+    out = tmp_path / "downloads"
+    out.mkdir()
+    dialog.download(out)
+    qtbot.waitUntil(lambda: not window.transfers.rows and (out / "flat.fits").exists() and (out / "m31.fits").exists(),
+                    timeout=30000)
+    assert (out / "flat.fits").read_bytes() == b"F" * 5000
+    assert (out / "m31.fits").read_bytes() == image.read_bytes()
+
+    # outside /arc: refused in words, the listing kept
+    dialog.path_edit.setText("/etc")
+    qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "outside /arc" in dialog.status.text(), timeout=20000)
+    assert names() == ["flat.fits", "m31.fits"] and dialog.path_edit.text().endswith("raw/night1")
+    dialog.tree.clearSelection()
+    dialog.tree.setCurrentItem(None)
+    dialog.go("raw/night1")
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("2 items"), timeout=20000)
+    screenshot(dialog, "files-dialog.png")
+    dialog.close()

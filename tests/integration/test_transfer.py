@@ -249,3 +249,9 @@ def test_a_folder_listed_as_the_session_user_sees_it(make_service: Callable[...,
                         ("night 1/A.txt", "is a file, not a folder"), ("../../../etc", "outside /arc")):
         with pytest.raises(ValidationError, match=words):
             service.list_folder(s, path)
+    # the engine writes as root, the app only where the session's user may
+    locked = Path(service.settings.arc_folder()) / "home" / s.owner / "locked"
+    locked.mkdir(mode=0o755)  # root's, as a folder of someone else's would be
+    with pytest.raises(ValidationError, match=f"{s.owner} may not write in /arc/home/{s.owner}/locked"):
+        service.copy_in(s, [data / "A.txt"], "locked/")
+    assert list(locked.iterdir()) == [], "nothing written, not even a temporary"

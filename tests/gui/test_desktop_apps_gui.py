@@ -127,3 +127,56 @@ def test_desktop_menu_opens_ds9_on_a_fits_file_and_topcat(make_app: Any, qtbot: 
     apps = sorted(s.image for s in window.store.all() if s.kind == "desktop-app")
     assert apps == sorted([science_images["ds9"], science_images["topcat"]]), apps
     screenshot(window, "desktop-topcat.png", qtbot, settle_ms=3000)
+
+
+def frame_of(docker_engine: Any, cid: str, title: str) -> tuple[int, int, int, int] | None:
+    """The window's frame on the X screen (x, y, width, height), decorations included; None until it is mapped."""
+    code, out = exec_in(docker_engine, cid, ["sh", "-c", f"id=$(xdotool search --name '{title}' | head -1) && "
+                                                         "xwininfo -id $id && xprop -id $id _NET_FRAME_EXTENTS"],
+                        env={"DISPLAY": ":1"})
+    values = {key: int(v) for key, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out)}
+    extents = re.search(r"_NET_FRAME_EXTENTS\(CARDINAL\) = (\d+), (\d+), (\d+), (\d+)", out)
+    if code != 0 or len(values) < 4 or extents is None:
+        return None
+    left, right, top, bottom = (int(v) for v in extents.groups())
+    return (values["Absolute upper-left X"] - left, values["Absolute upper-left Y"] - top,
+            values["Width"] + left + right, values["Height"] + top + bottom)
+
+
+def test_windows_stay_on_the_desktop_when_its_tab_shrinks(make_window: Any, qtbot: Any, docker_engine: Any,
+                                                          session_images: dict[str, str]) -> None:
+    window = make_window()
+    window.resize(1400, 880)
+    window.launch(window.service.prepare_launch("desktop", session_images["desktop"], "gui-shrink"))
+    qtbot.waitUntil(lambda: state_of(window, "gui-shrink") == State.RUNNING, timeout=120000)
+    qtbot.waitUntil(lambda: len(window.session_tabs) == 1, timeout=20000)
+    tab = next(iter(window.session_tabs.values()))
+    wait_js_true(qtbot, tab, NOVNC_CONNECTED, timeout=60000)
+    cid = next(s for s in window.store.all() if s.name == "gui-shrink").container_id
+    qtbot.waitUntil(lambda: x_size(docker_engine, cid) == (tab.view.width(), tab.view.height()), timeout=20000)
+    big = x_size(docker_engine, cid)
+
+    # a terminal in the bottom right-hand corner of the big screen
+    docker_engine.containers.get(cid).exec_run(["xfce4-terminal", "--title", "corner-term", "--geometry", "70x16"],
+                                               user=docker_engine.containers.get(cid).attrs["Config"]["User"],
+                                               environment={"DISPLAY": ":1"}, detach=True)
+    qtbot.waitUntil(lambda: frame_of(docker_engine, cid, "corner-term") is not None, timeout=20000)
+    first = frame_of(docker_engine, cid, "corner-term")
+    assert first is not None
+    corner = (big[0] - first[2] - 10, big[1] - first[3] - 10)
+    xdotool(docker_engine, cid, "search", "--name", "corner-term", "windowmove", "%@", *map(str, corner))
+    qtbot.waitUntil(lambda: (frame_of(docker_engine, cid, "corner-term") or (0, 0))[:2] == corner, timeout=10000)
+
+    # the window (and so the tab, and the desktop's screen) gets smaller: the terminal comes along
+    window.resize(900, 620)
+    qtbot.waitUntil(lambda: x_size(docker_engine, cid) == (tab.view.width(), tab.view.height()), timeout=20000)
+    small = x_size(docker_engine, cid)
+    assert small[0] < big[0] - 300 and small[1] < big[1] - 150, (big, small)
+
+    def inside() -> bool:
+        frame = frame_of(docker_engine, cid, "corner-term")
+        return frame is not None and frame[0] >= 0 and frame[1] >= 0 and frame[0] + frame[2] <= small[0] \
+            and frame[1] + frame[3] <= small[1]
+
+    qtbot.waitUntil(inside, timeout=10000)
+    screenshot(window, "desktop-after-shrink.png", qtbot, settle_ms=1500)

@@ -4,10 +4,21 @@ question the page's own close request asks (unsaved work), worded for what is ha
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractButton, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.lifecycle import State
 from . import icons
+from .widgets import soft_wrap
 
 
 def unsaved_question(parent: QWidget | None, name: str, purpose: str, message: str,
@@ -78,17 +89,17 @@ class StoppedPanel(QFrame):
         for widget in (self.picture, self.title, self.reason):
             widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(widget)
+        for label in (self.title, self.reason):  # wrapped to the tab's width, whatever it says
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addSpacing(12)
         layout.addLayout(buttons)
 
     def show_state(self, name: str, state: State, reason: str) -> None:
-        if state == State.LAUNCHING:
-            self.title.setText(f"“{name}” is starting again")
-        else:
-            self.title.setText(f"“{name}” has stopped: {state.value}")
-        self.reason.setText(reason or "")
+        title = f"“{name}” is starting again" if state == State.LAUNCHING else f"“{name}” has stopped: {state.value}"
+        self.title.setText(soft_wrap(title))
+        self.reason.setText(soft_wrap(reason or ""))
         self.renew_button.setVisible(state == State.EXPIRED)
-        self.setAccessibleName(self.title.text())
+        self.setAccessibleName(title)
 
 
 class KeysHint(QFrame):

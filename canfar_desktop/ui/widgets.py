@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..core.formats import human_duration
+
+ZERO_WIDTH_SPACE = "\u200b"
+_BREAK_AFTER = re.compile(r"([/:._=,;-])")
+_LONG_RUN = re.compile(r"(\S{24})(?=\S)")
+
+
+def soft_wrap(text: str) -> str:
+    """The text with invisible break points after path and URL separators and inside very long words,
+    so a word-wrapped label can always wrap it rather than widen its window."""
+    marked = _BREAK_AFTER.sub("\\1" + ZERO_WIDTH_SPACE, text)
+    return _LONG_RUN.sub("\\1" + ZERO_WIDTH_SPACE, marked)
 
 
 class ElidedLabel(QLabel):

@@ -54,10 +54,17 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
             w.close()
 
     # The container stops behind the tab's back: the tab says so instead of a browser error page.
+    # It takes no more room than the page did: a small window keeps its size.
     session = card_named(window, "web-app").session
+    window.resize(860, 560)
+    qtbot.waitUntil(lambda: window.size().width() == 860, timeout=5000)
+    before = window.size()
     docker.from_env().containers.get(session.container_id).kill()
     qtbot.waitUntil(lambda: tab.stopped, timeout=15000)
     assert tab.stack.currentWidget() is tab.stopped_panel
+    QApplication.processEvents()
+    assert window.size() == before and window.minimumSizeHint().width() <= before.width(), \
+        (before, window.size(), window.minimumSizeHint())
     assert "has stopped" in tab.stopped_panel.title.text()
     assert not tab.stopped_panel.renew_button.isVisible()
     qtbot.waitUntil(lambda: state_of(window, "web-app") == State.FAILED, timeout=15000)
@@ -68,6 +75,14 @@ def test_tab_tools_shortcuts_and_stopped_session(make_window: Any, qtbot: Any,
     assert card.retry_button.isVisible() and card.retry_button.text() == "Launch again"
     assert not card.renew_button.isVisible() and card.details_button.isVisible()
     screenshot(window, "session-stopped.png")
+    # a reason with long unbreakable words (an image reference, a path) wraps within the tab
+    panel = tab.stopped_panel
+    panel.show_state("abcdefghijabcdefghijabcdefghij12", State.FAILED,
+                     "image images.canfar.net/skaha/astroml-notebook-with-a-long-name:latest " + "x" * 150)
+    QApplication.processEvents()
+    lines = panel.reason.heightForWidth(panel.width()) / panel.reason.fontMetrics().lineSpacing()
+    assert lines >= 3 and window.size() == before, (lines, window.size())
+    assert panel.accessibleName() == "“abcdefghijabcdefghijabcdefghij12” has stopped: Failed"
     again = window.retry(card.session)
     qtbot.waitUntil(lambda: again.facts is not None, timeout=15000)
     assert (again.kind, again.name.text(), again.image.currentText()) == \

@@ -27,6 +27,7 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 RECONCILE_S = 5.0
+RECONCILE_UNSEEN_S = 15.0  # nobody looks (the window is minimised or in the tray): events still count at once
 LAUNCHING_S = 0.3
 LAUNCHING_SLOW_S = 3.0
 LAUNCHING_FAST_FOR_S = 60.0

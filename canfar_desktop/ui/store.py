@@ -20,7 +20,7 @@ from ..core.kinds import is_batch
 from ..core.registry import HostStatus
 from ..core.service import SessionService
 from ..core.session import Session
-from ..core.watch import Listener, Snapshot, Watcher
+from ..core.watch import RECONCILE_S, RECONCILE_UNSEEN_S, Listener, Snapshot, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,10 @@ class SessionStore(QObject):
     def retry(self, host: str | None = None) -> None:
         """Forget broken connections and try again now (the banner's Retry)."""
         self.watcher.retry(host)
+
+    def set_on_screen(self, on_screen: bool) -> None:
+        """The engines' events keep the cards current; the periodic listing behind them is slower unseen."""
+        self.watcher.set_reconcile_interval(RECONCILE_S if on_screen else RECONCILE_UNSEEN_S)
 
     def _apply(self, snap: Snapshot) -> None:
         self.loaded = True

@@ -130,5 +130,7 @@ def test_panel_on_a_busy_and_an_oom_killed_session(qtbot: Any, make_app: Callabl
     window.showMinimized()
     qtbot.waitUntil(lambda: panel.hub.paused, timeout=5000)
     qtbot.waitUntil(lambda: not stats_threads(), timeout=10_000)
+    assert window.store.watcher.reconcile_s == 15.0, "unseen, the periodic listing slows down"
     window.showNormal()
     qtbot.waitUntil(lambda: len(stats_threads()) == 1, timeout=10_000)
+    assert window.store.watcher.reconcile_s == 5.0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import queue
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 
@@ -32,3 +35,30 @@ def http_get(port: int, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def read_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
+    """The two `export` lines an API server prints once it listens (read on a thread, with a deadline)."""
+    assert proc.stdout is not None
+    stdout = proc.stdout
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    found: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while len(found) < 2:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if not line:
+            break
+        if line.startswith("export "):
+            key, _, value = line.removeprefix("export ").strip().partition("=")
+            found[key] = value
+    return found

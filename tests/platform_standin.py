@@ -8,13 +8,10 @@ platform's; the test's own user never owns them, so its "local" host does not li
 from __future__ import annotations
 
 import os
-import queue
 import secrets
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,8 @@ import pytest
 from canfar_desktop.core.platform_hosts import platform_url, site_url
 from canfar_desktop.core.secret_store import save_token
 from canfar_desktop.core.settings import AppPaths, HostConfig, Settings, save_settings
+
+from .helpers import read_exports
 
 START_TIMEOUT_S = 60
 PLATFORM_SESSION_LIMIT = 2  # the stand-in's own limit, so a test can reach it
@@ -64,33 +63,6 @@ class StandIn:
             service.close()
 
 
-def _exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
-    """The export lines the server prints once it listens, read on a thread with a deadline."""
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in stdout:
-            lines.put(line)
-        lines.put("")
-
-    threading.Thread(target=read, daemon=True).start()
-    found: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while len(found) < 2:
-        try:
-            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if not line:
-            break
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").strip().partition("=")
-            found[key] = value
-    return found
-
-
 def start_standin(root: Path) -> StandIn:
     home = root / "platform-home"
     user = "p" + secrets.token_hex(4)
@@ -101,7 +73,7 @@ def start_standin(root: Path) -> StandIn:
     log = root / "platform.log"
     proc = subprocess.Popen([sys.executable, "-m", "canfar_desktop", "api", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=log.open("w"), text=True, stdin=subprocess.DEVNULL)
-    exports = _exports(proc, START_TIMEOUT_S)
+    exports = read_exports(proc, START_TIMEOUT_S)
     if "CANFAR_URL" not in exports or "CANFAR_TOKEN" not in exports:
         proc.kill()
         pytest.fail(f"the platform stand-in (canfar-desktop api) printed no export lines within {START_TIMEOUT_S} s: "

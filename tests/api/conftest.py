@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +23,8 @@ from typing import Any
 import pytest
 
 from canfar_desktop.core.settings import AppPaths, Settings, save_settings
+
+from ..helpers import read_exports
 
 ROOT = Path(__file__).resolve().parents[2]
 CANFAR_VENV = ROOT / ".venv-canfar"
@@ -110,33 +110,6 @@ class ApiServer:
                     pytrace=False)
 
 
-def _read_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
-    """The two export lines the server prints once it listens (read on a thread, waited for with a deadline)."""
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in stdout:
-            lines.put(line)
-        lines.put("")
-
-    threading.Thread(target=read, daemon=True).start()
-    found: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while len(found) < 2:
-        try:
-            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if not line:
-            break
-        if line.startswith("export "):
-            key, _, value = line.removeprefix("export ").strip().partition("=")
-            found[key] = value
-    return found
-
-
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory, docker_engine: object,
                session_images: dict[str, str]) -> Iterator[ApiServer]:
@@ -154,7 +127,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory, docker_engine: object,
     proc = subprocess.Popen([sys.executable, "-m", "canfar_desktop", "api", "--port", "0"], env=env,
                             stdout=subprocess.PIPE, stderr=(root / "server.log").open("w"), text=True,
                             stdin=subprocess.DEVNULL)
-    exports = _read_exports(proc, START_TIMEOUT_S)
+    exports = read_exports(proc, START_TIMEOUT_S)
     if "CANFAR_URL" not in exports or "CANFAR_TOKEN" not in exports:
         proc.kill()
         pytest.fail(f"canfar-desktop api printed no export lines within {START_TIMEOUT_S} s: "

@@ -96,6 +96,7 @@ def build_app(service: SessionService, paths: AppPaths, settings_warning: str | 
     monitors = Monitors(MonitorHub(service), window)  # one stats stream per session, paused when unseen
     window.dashboard.show_monitors(monitors)
     monitors.on_screen_changed.connect(store.set_on_screen)  # minimised or in the tray: list less often
+    store.set_on_screen(monitors.on_screen)  # a start minimised or to the tray says nothing more
     ts = Troubleshooting(service, runner, store, monitors, window.troubleshooting_dock)
     window.troubleshoot_requested.connect(ts.show_session)
     window.session_area.current_changed.connect(ts.follow)  # F12 shows the tab in front

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QWidget
 
 from ..core.monitor import Key, MonitorHub, Point
 
+LIVE_OWNER = "panel"  # the hub's owner whose sessions get a signal for every reading
+
 
 class Monitors(QObject):
     """Owns the hub for the window's lifetime; `close` stops every stream and reader thread."""
@@ -39,6 +41,10 @@ class Monitors(QObject):
         self.hub.close()
 
     def _post(self, key: Key, point: Point) -> None:  # a reader thread
+        # Only what follows every reading (the troubleshooting panel) wakes the GUI thread for each one;
+        # the cards' sparklines read the hub's history on their own slower clock.
+        if key not in self.hub.wanted(LIVE_OWNER):
+            return
         try:
             self.point.emit(key, point)
         except RuntimeError:  # the window was deleted while a reader ran

@@ -8,13 +8,11 @@ which keeps an idle window with many sessions cheap.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
 from ..core.lifecycle import State
-from ..core.monitor import Key, Point
 from .cards import SessionCard
 from .monitors import Monitors
 
@@ -31,10 +29,10 @@ class CardSparklines(QObject):
         self.monitors = monitors
         self.hub = monitors.hub
         self.cards = cards  # "host/id" -> card, as the dashboard holds them now
-        self._painted: dict[Key, float] = {}
         self._timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_cards)
-        monitors.point.connect(self._on_point)
-        monitors.on_screen_changed.connect(lambda on: on and self.schedule())
+        # the hub keeps every reading; the cards read them on this clock, only while they stream
+        self._repaint = QTimer(self, interval=int(CARD_REFRESH_S * 1000), timeout=self.repaint_cards)
+        monitors.on_screen_changed.connect(self._on_screen)
 
     def schedule(self) -> None:
         """Re-check the cards shortly (many changes in a row cost one check)."""
@@ -53,10 +51,24 @@ class CardSparklines(QObject):
                 shown.append(s)
                 card.monitors.set_points(self.hub.history((s.host, s.id))[-SPARK_POINTS:])
         self.hub.want("cards", shown)
+        if shown and not self._repaint.isActive():
+            self._repaint.start()
+        elif not shown:
+            self._repaint.stop()
 
-    def _on_point(self, key: Key, _point: Point) -> None:
-        card = self.cards().get(f"{key[0]}/{key[1]}")
-        now = time.monotonic()
-        if card is not None and card.monitors.isVisible() and now - self._painted.get(key, 0.0) >= CARD_REFRESH_S:
-            self._painted[key] = now
-            card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])
+    def _on_screen(self, on: bool) -> None:
+        if on:
+            self.schedule()
+        else:
+            self._repaint.stop()
+
+    def repaint_cards(self) -> None:
+        """The streamed cards' sparklines with the readings that came since the last time."""
+        streamed = self.hub.wanted("cards")
+        if not streamed or not self.monitors.on_screen:
+            self._repaint.stop()
+            return
+        for key in streamed:
+            card = self.cards().get(f"{key[0]}/{key[1]}")
+            if card is not None and card.monitors.isVisible():
+                card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])

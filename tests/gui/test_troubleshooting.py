@@ -43,9 +43,14 @@ def test_panel_on_a_busy_and_an_oom_killed_session(qtbot: Any, make_app: Callabl
     card = card_named(window, "busy-analysis")
     ts = parts.troubleshooting
 
-    # the card's sparklines run while the card is on screen
+    # the card's sparklines run while the card is on screen, on their own clock: no signal per reading
+    signals: list[Any] = []
+    parts.monitors.point.connect(lambda key, _p: signals.append(key))
     qtbot.waitUntil(lambda: card.monitors.isVisible() and len(card.monitors.cpu.values) >= 2, timeout=20_000)
     assert card.monitors.cpu.text.endswith("%") and "of 1 GB" in card.monitors.memory.text
+    seen = len(card.monitors.cpu.values)
+    qtbot.waitUntil(lambda: len(card.monitors.cpu.values) > seen, timeout=10_000)
+    assert signals == [], "the cards alone wake the window for no reading"
 
     # the card's Troubleshoot button opens the panel on this session
     assert not ts.dock.isVisible()
@@ -58,6 +63,7 @@ def test_panel_on_a_busy_and_an_oom_killed_session(qtbot: Any, make_app: Callabl
 
     # live CPU: several points above 35 % (one loop held at half a core)
     qtbot.waitUntil(lambda: sum(v > 35 for v in panel.cpu_chart.values()) >= 4, timeout=30_000)
+    assert set(signals) == {(busy.host, busy.id)}, "the panel follows every reading"
     assert max(panel.cpu_chart.values()) < 75
     assert panel.memory_chart.limit_series is not None and panel.memory_chart.limit_series.count() == 2
     assert panel.pids_chart.values()[-1] >= 1

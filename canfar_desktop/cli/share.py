@@ -12,7 +12,7 @@ import sys
 import threading
 from datetime import timedelta
 
-from ..core.errors import ValidationError
+from ..core.errors import NotFound, ValidationError
 from .context import Context
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -55,8 +55,12 @@ def cmd_share(ctx: Context, args: argparse.Namespace) -> int:
             segno.make(share.link, error="m").terminal(compact=True)
         print("Press Ctrl+C to stop sharing.", file=sys.stderr, flush=True)
         while not ended.wait(CHECK_S):
-            if service.get(s.id, s.host).state not in shareable:
-                print(f"Session {s.id} ended.", flush=True)
+            try:
+                gone = service.get(s.id, s.host).state not in shareable
+            except NotFound:
+                gone = True  # deleted meanwhile
+            if gone:
+                print(f"Session {s.id} ended; so did its share.", flush=True)
                 break
         else:
             print(f"The share of {s.id} ended at {until}.", flush=True)

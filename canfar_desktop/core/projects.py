@@ -270,12 +270,13 @@ class _Helper:
         """Remove a lock left by an app that died while holding it; whether there was one."""
         assert self.name is not None
         try:
-            created = parse_time(str(self.host.inspect(self.name).get("Created") or ""))
+            held = self.host.inspect(self.name)
         except NotFound:
             return True  # released meanwhile
+        created = parse_time(str(held.get("Created") or ""))
         if created is None or time.time() - created.timestamp() < LOCK_STALE_S:
             return False
-        self.host.remove(self.name)
+        self.host.remove(str(held.get("Id")))  # by id: a lock someone took over meanwhile is theirs
         return True
 
     def __exit__(self, *_exc: object) -> None:

@@ -196,3 +196,14 @@ def test_share_on_the_command_line(make_service: Callable[..., SessionService], 
         assert "error" in device.get(device.host_address, port, "/", cookie), "the share ends with the command"
     finally:
         proc.kill()
+
+    # a share ends with its session
+    proc = subprocess.Popen([*cli, "--address", device.host_address], text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith(f"Session {s.id} is shared")
+        service.delete(s)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and f"Session {s.id} ended; so did its share." in out, out
+    finally:
+        proc.kill()

@@ -124,5 +124,11 @@ class HostRegistry:
         return self.forwards.endpoint(host.name, host.dialer, target)
 
     def close(self) -> None:
-        """Close every forward (the app calls this on exit)."""
+        """Close every forward, then every engine connection (the app calls this on exit): an SSH
+        connection left to the interpreter's exit meets its ProxyCommand already gone."""
         self.forwards.close_all()
+        for host in list(self._hosts.values()):
+            try:
+                host.reset()
+            except Exception:  # noqa: BLE001 - a connection that is already dead may fail to close
+                pass

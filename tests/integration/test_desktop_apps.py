@@ -93,8 +93,9 @@ def test_menu_starts_ds9_in_its_own_container_on_the_desktops_display_only(
 
         # closing DS9 (it exits 0) removes its container; so does deleting the desktop for the rest
         code, out = exec_in(docker_engine, apps[0].container_id, ["xpaset", "-p", "ds9", "exit"])
-        assert code == 0, out
+        assert code in (0, 137), out  # 137: DS9 was quicker, and its container took the xpaset with it
         wait_for(lambda: docker_engine.containers.get(apps[0].container_id).status == "exited", 30, "DS9 to exit")
+        assert docker_engine.containers.get(apps[0].container_id).attrs["State"]["ExitCode"] == 0, "DS9 exits cleanly"
         broker.apps.tidy(desktop.host, {desktop.id})
         left = [(a.name, a.state.value, a.reason) for a in apps_of(service, desktop)]
         assert not left, f"a closed application is tidied away: {left}"

@@ -147,7 +147,9 @@ class PlatformHost(Protocol):
 
 def platform_of(host: object) -> PlatformHost | None:
     """The host as a PlatformHost when it is one (else it is a container engine)."""
-    return host if isinstance(host, PlatformHost) else None
+    # asked of the class first: an engine client that hands unknown names to another (LocalEngine to the
+    # SDK) would otherwise load that other just to say no
+    return host if hasattr(type(host), "submit") and isinstance(host, PlatformHost) else None
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import CanfarError, EngineUnavailable, NotFound
-from ..host import FileHost, HostInfo, ImageInfo, SessionHost
+from ..host import HostInfo, ImageInfo
 from ..plan import L_ID, ContainerPlan
 from ..settings import HostConfig
 from .shapes import (
@@ -36,10 +36,6 @@ from .shapes import (
 )
 
 TIMEOUT_S = 30.0
-
-
-# What the SDK host answers for this one: the calls of an engine host that are not read here.
-_DELEGATED = frozenset(n for proto in (SessionHost, FileHost) for n in dir(proto) if not n.startswith("_"))
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -82,7 +78,7 @@ class LocalEngine:
         return self._sdk_host
 
     def __getattr__(self, name: str) -> Any:
-        if name not in _DELEGATED:  # anything else (a platform's calls, asked by isinstance) is no reason to load it
+        if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.sdk, name)
 

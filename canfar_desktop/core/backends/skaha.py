@@ -119,23 +119,18 @@ class SkahaHost:
         )
 
     def _platform_context(self, refresh: bool = False) -> PlatformContext:
-        ctx: PlatformContext = self._fresh("_context", "/context", parse_context, refresh)
-        return ctx
-
-    def _fresh(self, attr: str, path: str, parse: Callable[[Any], Any], refresh: bool = False) -> Any:
-        """An answer of the platform kept for CONTEXT_FRESH_S in `attr` (as (time, value)), else asked again."""
         with self._lock:
-            kept = getattr(self, attr)
+            kept = self._context
         if kept is not None and not refresh and self._clock() - kept[0] < CONTEXT_FRESH_S:
             return kept[1]
         try:
-            value = parse(self.client.json(path))
+            ctx = parse_context(self.client.json("/context"))
         except ValueError as exc:
-            raise EngineUnavailable(f"{self.server} answered {path} in a form this app cannot read ({exc})",
+            raise EngineUnavailable(f"{self.server} answered /context in a form this app cannot read ({exc})",
                                     f"check that {self.where} is a Skaha session service") from None
         with self._lock:
-            setattr(self, attr, (self._clock(), value))
-        return value
+            self._context = (self._clock(), ctx)
+        return ctx
 
     def _load(self, refresh: bool) -> str:
         with self._lock:
@@ -374,7 +369,17 @@ class SkahaHost:
     # --- images ------------------------------------------------------------------------------------
 
     def images(self) -> list[ImageInfo]:
-        found: list[ImageInfo] = self._fresh("_images", "/image", parse_images)
+        with self._lock:
+            kept = self._images
+        if kept is not None and self._clock() - kept[0] < CONTEXT_FRESH_S:
+            return kept[1]
+        try:
+            found = parse_images(self.client.json("/image"))
+        except ValueError as exc:
+            raise EngineUnavailable(f"{self.server} answered /image in a form this app cannot read ({exc})",
+                                    f"check that {self.where} is a Skaha session service") from None
+        with self._lock:
+            self._images = (self._clock(), found)
         return found
 
     def image_id(self, ref: str) -> str | None:

@@ -30,9 +30,10 @@ import docker.errors
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "resources" / "images"
 REPO = "canfar-desktop"
-# What a plain run builds, in this order: the session images, the desktop applications, the stand-ins
-# for the CARTA and Firefly images (which cannot be pulled everywhere) that the tests launch.
-SESSION_IMAGES = ("notebook", "desktop", "contributed", "ds9", "topcat", "aladin", "carta-standin",
+# What a plain run builds, in this order: the gate in front of sessions that have no login of their own, the
+# session images, the desktop applications, the stand-ins for the CARTA and Firefly images (which cannot be
+# pulled everywhere) that the tests launch.
+SESSION_IMAGES = ("gate", "notebook", "desktop", "contributed", "ds9", "topcat", "aladin", "carta-standin",
                   "firefly-standin")
 CA_BUNDLES = (
     os.environ.get("CANFAR_EXTRA_CA", ""),

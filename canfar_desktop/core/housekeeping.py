@@ -13,13 +13,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from . import gate
 from .errors import CanfarError, NotFound, StateError
 from .host import platform_of
 from .kinds import get_kind
 from .ledger import Ledger
 from .lifecycle import INTERRUPTED_AFTER_S, State
 from .listing import SessionLister
-from .plan import L_SCRATCH
+from .plan import L_GATE_OF, L_SCRATCH
 from .readiness import Readiness
 from .registry import HostRegistry
 from .session import Session
@@ -27,6 +28,7 @@ from .settings import AppPaths
 from .storage import SCRATCH_VOLUME_PREFIX, remove_scratch, remove_scratch_dir
 
 SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
+NOT_JOINED = "non running container"  # the engine's refusal to start a container whose namespace is down
 
 
 def matching(sessions: Iterable[Session], prefix: str = "", kind: str | None = None,
@@ -60,6 +62,8 @@ class Housekeeper:
         expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
         self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
         if s.status in ("exited", "dead"):
+            if s.gated:  # its gate first: the session's container joins the gate's network
+                gate.start_gate(self.hosts.get(s.host), gate.gate_name(s.id))
             self.hosts.get(s.host).start(s.container_id)
         return self.lister.get(s.id, s.host)
 
@@ -74,10 +78,28 @@ class Housekeeper:
                 if renewed is not None and renewed > now:
                     continue
                 self.hosts.get(s.host).stop(s.container_id, timeout=10)
+                if s.gated:
+                    gate.stop_gate(self.hosts.get(s.host), s.id)
                 self.readiness.forget(s.container_id)
                 self.hosts.forwards.close_session(s.host, s.container_id)
                 stopped.append(s)
         return stopped
+
+    def recover_gated(self, sessions: Iterable[Session]) -> list[Session]:
+        """Start again the sessions an engine restart left stopped behind their gate. The engine brings
+        containers back in no order; a session it starts before its gate is refused for good ("cannot
+        join network … of a non running container"), so the gate is started, then the session."""
+        recovered = []
+        for s in sessions:
+            if s.gated and s.status in ("exited", "created") and NOT_JOINED in s.error:
+                dh = self.hosts.get(s.host)
+                try:
+                    gate.start_gate(dh, gate.gate_name(s.id))
+                    dh.start(s.container_id)
+                except CanfarError:
+                    continue  # shown Failed with the engine's reason; the next pass tries again
+                recovered.append(s)
+        return recovered
 
     def delete(self, ref: str | Session, host: str | None = None) -> Session:
         """Remove the container and its /scratch; /arc is never touched."""
@@ -89,6 +111,8 @@ class Housekeeper:
         except NotFound:
             pass
         dh.remove(s.container_id)
+        if s.gated:
+            gate.remove_gate(dh, s.id)
         self.readiness.forget(s.container_id)
         self.hosts.forwards.close_session(s.host, s.container_id)
         remove_scratch(dh, self.paths, str(scratch))
@@ -126,7 +150,8 @@ class Housekeeper:
         if not dh.remote and self.paths.scratch_dir.is_dir():
             removed += self._orphan_folders(dh.name, known, now, grace_s)
         for helper in dh.helpers():  # a helper whose removal was cut short (a dropped connection)
-            if now - float(helper.get("Created", now)) > grace_s:
+            of = (helper.get("Labels") or {}).get(L_GATE_OF)  # a gate stays while its session does
+            if now - float(helper.get("Created", now)) > grace_s and (of is None or of not in known):
                 dh.remove(str(helper.get("Id")))
                 removed.append(f"helper container {str(helper.get('Id'))[:12]}")
         for volume in dh.volumes(SCRATCH_VOLUME_PREFIX):

@@ -48,7 +48,7 @@ class Kind:
     env: Callable[[LaunchContext], dict[str, str]] = lambda ctx: {}
     secret_env: tuple[str, ...] = ()  # variables that carry the secret: the user may not set them
     flexible_ram_limit_gb: float | None = None  # a memory limit even when flexible (JVM sizing)
-    in_app_auth: bool = True  # False: the app has no login, it relies on the loopback binding
+    in_app_auth: bool = True  # False: the app has no login; a gate asks for the secret (core/gate.py)
     icon: str = field(default="")
     interactive: bool = True  # False: a batch job that runs its command to the end (no port, no URL)
     default_env: dict[str, str] = field(default_factory=dict)  # set unless the request sets them
@@ -151,6 +151,8 @@ CONTRIBUTED = Kind(
     port=5000,
     url=lambda ctx: "/",
     probe=lambda ctx: Probe("/", ok=tuple(range(200, 500))),
+    env=lambda ctx: {"CANFAR_SESSION_SECRET": ctx.secret},  # what its gate asks for (core/gate.py)
+    secret_env=("CANFAR_SESSION_SECRET",),
     in_app_auth=False,
     icon="contributed",
 )

@@ -14,10 +14,12 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
+from . import gate
 from .accounts import add_user
 from .errors import CanfarError, LaunchError, LimitError, NotFound, PortTaken, ValidationError
+from .gate import needs_gate
 from .host import ProgressFn, SessionHost, platform_of
-from .kinds import get_kind, is_batch
+from .kinds import Kind, get_kind, is_batch
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import SessionLister
@@ -137,37 +139,79 @@ class Launcher:
         volumes = volumes_to_prepare(storage)
         if volumes:  # remote hosts: the engine makes volumes root's; sessions run as the user
             dh.prepare_volumes(req.image, volumes, self.settings.uid, self.settings.gid)
-        plan = self._plan(req, session_id, new_secret(), storage, info.cpus, info.memory_gb)
+        secret = new_secret()
+        plan = self._plan(req, session_id, secret, storage, info.cpus, info.memory_gb)
         groups = ProjectStore.of(dh, self.settings, self.paths, dh.name, dh.remote).of_user(self.settings.user, req.image)
         plan = replace(plan, group_add=[p.gid for p in groups])  # the user's projects, named by add_user
         report("creating", None)
         with self.ledger.hold(f"launching-{session_id}"):
-            return self._create_and_start(dh, plan, image_id, report, groups)
+            return self._create_and_start(dh, plan, image_id, report, groups, secret)
 
     def _create_and_start(self, dh: SessionHost, plan: ContainerPlan, image_id: str,
-                          report: ProgressFn, groups: Sequence[Project] = ()) -> Session:
+                          report: ProgressFn, groups: Sequence[Project] = (), secret: str = "") -> Session:
         session_id = plan.session_id
+        kind = get_kind(plan.labels[L_KIND])
+        gated = needs_gate(kind)
+        if gated:
+            gate.ensure_image(dh, self._this_computer(), report)
         chosen = any(port is None for _, port in plan.ports.values())  # the person left the port to us
         for attempt in range(1, PORT_ATTEMPTS + 1):
             if chosen and not dh.remote:  # this computer's engine: the system knows which ports are free
                 plan = with_port(plan, free_local_port())
-            container_id = self._create(dh, plan, image_id, groups)
-            report("starting", None)
+            retry = chosen and attempt < PORT_ATTEMPTS  # a taken port is then chosen again
             try:
-                dh.start(container_id)
-            except PortTaken as exc:
-                if not chosen:
-                    raise self._start_failed(session_id, exc) from None
-                if attempt == PORT_ATTEMPTS:
-                    raise self._start_failed(session_id, PortTaken(
-                        f"No free port could be published on {dh.name} in {PORT_ATTEMPTS} tries",
-                        "see what holds ports on that host (ss -ltn) and launch again")) from None
-                dh.remove(container_id)  # a fresh container is given another port
-                continue
+                if gated:
+                    container_id = self._start_gated(dh, plan, kind, secret, image_id, groups, report)
+                else:
+                    container_id = self._start_plain(dh, plan, image_id, groups, report, retry)
+            except PortTaken as taken:
+                if retry:
+                    continue
+                failure = taken if not chosen else PortTaken(
+                    f"No free port could be published on {dh.name} in {PORT_ATTEMPTS} tries",
+                    "see what holds ports on that host (ss -ltn) and launch again")
+                # a gate refused its port is removed with nothing else made: no session to delete
+                raise (failure if gated else self._start_failed(session_id, failure)) from None
             except LaunchError as exc:
                 raise self._start_failed(session_id, exc) from None
             return self.lister.refresh(dh.name, container_id, probe=False)
         raise AssertionError("unreachable")
+
+    def _start_plain(self, dh: SessionHost, plan: ContainerPlan, image_id: str, groups: Sequence[Project],
+                     report: ProgressFn, retry: bool) -> str:
+        container_id = self._create(dh, plan, image_id, groups)
+        report("starting", None)
+        try:
+            dh.start(container_id)
+        except PortTaken:
+            if retry:
+                dh.remove(container_id)  # a fresh container is given another port
+            raise
+        return container_id
+
+    def _start_gated(self, dh: SessionHost, plan: ContainerPlan, kind: Kind, secret: str, image_id: str,
+                     groups: Sequence[Project], report: ProgressFn) -> str:
+        """The gate first (it publishes the port and firewalls the namespace), then the session inside it."""
+        report("starting the session's gate", None)
+        gate_id, port = gate.open_gate(dh, plan, kind, secret)  # a gate refused its port is already removed
+        try:
+            container_id = self._create(dh, gate.behind_gate(plan, gate_id, port), image_id, groups)
+        except BaseException:
+            dh.remove(gate_id)
+            raise
+        report("starting", None)
+        dh.start(container_id)  # refused: the session shows Failed with the reason; delete removes both
+        return container_id
+
+    def _this_computer(self) -> SessionHost | None:
+        """This computer's engine, where the project's own images are built."""
+        for name in self.hosts.names():
+            if not self.hosts.is_remote(name):
+                try:
+                    return self.hosts.get(name)
+                except CanfarError:
+                    return None
+        return None
 
     @staticmethod
     def _start_failed(session_id: str, exc: LaunchError) -> LaunchError:

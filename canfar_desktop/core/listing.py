@@ -15,6 +15,7 @@ from typing import Any
 
 from . import oom
 from .errors import CanfarError, NotFound, ValidationError
+from .gate import gated_probe
 from .host import SessionHost, platform_of
 from .kinds import KINDS, LaunchContext, is_batch
 from .ledger import Ledger
@@ -209,7 +210,8 @@ class SessionLister:
         kind = KINDS[s.kind]
         addr, port = self.hosts.endpoint(s)
         ctx = LaunchContext(session_id=s.id, user=s.owner, secret="", threads=1)
-        return http_ready(addr, port, kind.probe(ctx), timeout=1.0)
+        probe = gated_probe(kind.probe(ctx)) if s.gated else kind.probe(ctx)
+        return http_ready(addr, port, probe, timeout=1.0)
 
     def probe_quietly(self, s: Session) -> bool:
         try:

@@ -30,6 +30,10 @@ L_PORT = PREFIX + "port"
 L_SCRATCH = PREFIX + "scratch"
 L_VERSION = PREFIX + "app-version"
 L_IMAGE = PREFIX + "image"
+L_HELPER = PREFIX + "helper"  # containers the app runs for itself (helpers, sessions' gates)
+L_GATE = PREFIX + "gate"  # on a session behind a gate (core/gate.py): the gate container's name
+L_HOST_PORT = PREFIX + "host-port"  # on a session behind a gate: the port its gate publishes
+L_GATE_OF = PREFIX + "gate-of"  # on a gate: its session's id
 
 FLEX_MAX_CORES = 8  # CANFAR's flexible sessions may burst to 8 cores / 32 GB
 FLEX_MAX_RAM_GB = 32
@@ -100,6 +104,7 @@ class ContainerPlan:
     shm_size: str = SHM_SIZE
     security_opt: list[str] = field(default_factory=lambda: ["no-new-privileges:true"])
     cap_drop: list[str] = field(default_factory=lambda: ["ALL"])
+    cap_add: list[str] = field(default_factory=list)  # only the session's gate has any (core/gate.py)
     init: bool = True
     pids_limit: int = PIDS_LIMIT
     entrypoint: list[str] | None = None  # None: the image's; [] clears it (the kind supplies the command)

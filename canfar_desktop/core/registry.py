@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .errors import CanfarError, StateError
 from .forwards import LOCAL_ADDRESS, TunnelManager
+from .gate import GATE_PORT
 from .host import HostInfo, SessionHost, Target, platform_of
 from .hosts import is_remote, open_host
 from .kinds import KINDS
@@ -120,7 +121,8 @@ class HostRegistry:
             return LOCAL_ADDRESS, session.host_port
         host = self.get(session.host)
         kind = KINDS.get(session.kind)
-        target = Target(session.container_id, session.host_port, kind.port if kind else session.host_port)
+        inside = GATE_PORT if session.gated else kind.port if kind else session.host_port  # a gate asks for the secret
+        target = Target(session.container_id, session.host_port, inside)
         return self.forwards.endpoint(host.name, host.dialer, target)
 
     def close(self) -> None:

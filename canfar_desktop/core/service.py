@@ -192,6 +192,9 @@ class SessionService:
     def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
         return self.housekeeper.enforce_expiry(sessions)
 
+    def recover_gated(self, sessions: Iterable[Session]) -> list[Session]:
+        return self.housekeeper.recover_gated(sessions)
+
     def cleanup_orphans(self, host: str | None = None) -> list[str]:
         return self.housekeeper.cleanup_orphans(host)
 

@@ -6,9 +6,25 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from .gate import gated_url
 from .kinds import KINDS, LaunchContext
 from .lifecycle import ACTIVE, State
-from .plan import L_CORES, L_CREATED, L_EXPIRY, L_GPUS, L_ID, L_IMAGE, L_KIND, L_MODE, L_NAME, L_OWNER, L_PORT, L_RAM
+from .plan import (
+    L_CORES,
+    L_CREATED,
+    L_EXPIRY,
+    L_GATE,
+    L_GPUS,
+    L_HOST_PORT,
+    L_ID,
+    L_IMAGE,
+    L_KIND,
+    L_MODE,
+    L_NAME,
+    L_OWNER,
+    L_PORT,
+    L_RAM,
+)
 from .settings import Resources
 
 
@@ -53,6 +69,7 @@ class Session:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     oom_kills: tuple[datetime, ...] = ()  # processes the kernel killed at the memory limit (oom.py)
+    gated: bool = False  # behind a gate that asks for the secret (core/gate.py)
     secret: str = field(default="", repr=False)
 
     @property
@@ -68,7 +85,7 @@ class Session:
         if kind is None:
             return "/"
         ctx = LaunchContext(session_id=self.id, user=self.owner, secret=self.secret, threads=1)
-        return kind.url(ctx)
+        return gated_url(kind.url(ctx), self.secret) if self.gated else kind.url(ctx)
 
     def with_state(self, state: State, reason: str) -> Session:
         return replace(self, state=state, reason=reason)
@@ -84,7 +101,7 @@ def from_summary(host: str, summary: dict[str, Any]) -> Session:
     labels = summary.get("Labels") or {}
     kind = labels.get(L_KIND, "contributed")
     container_port = int(labels.get(L_PORT, KINDS[kind].port if kind in KINDS else 0) or 0)
-    host_port = None
+    host_port = int(labels[L_HOST_PORT]) if labels.get(L_HOST_PORT) else None  # a gate publishes it
     for port in summary.get("Ports") or []:
         if port.get("PrivatePort") == container_port and port.get("PublicPort"):
             host_port = int(port["PublicPort"])
@@ -108,6 +125,7 @@ def from_summary(host: str, summary: dict[str, Any]) -> Session:
         ),
         status=str(summary.get("State", "")),
         host_port=host_port,
+        gated=bool(labels.get(L_GATE)),
     )
 
 

@@ -57,7 +57,7 @@ def reconcile(service: SessionService, host: str | None = None, probe: bool = Tr
     if service.ledger.warning:  # renewals may be lost: stopping at the launch-time expiry could stop a renewed one
         return Snapshot(mine, errors)
     try:
-        if service.enforce_expiry(mine):
+        if service.recover_gated(mine) + service.enforce_expiry(mine):
             sessions, errors = listing()
     except CanfarError as exc:
         log.warning("could not stop an expired session: %s", exc)

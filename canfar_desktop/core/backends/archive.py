@@ -139,7 +139,7 @@ class ArchiveOverSdk:
 
         A `name` makes it a lock across every client of the engine: a second one of that name is
         refused (Busy) until the first is removed."""
-        from .docker_engine import HELPER_LABEL
+        from ..plan import L_HELPER as HELPER_LABEL
 
         def create(c: docker.DockerClient) -> str:
             binds = [docker.types.Mount(target=target, source=source, type=kind, no_copy=kind == "volume")

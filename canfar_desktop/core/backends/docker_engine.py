@@ -8,7 +8,7 @@ any other engine answer into a CanfarError (NotFound for a missing object).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import docker
@@ -18,6 +18,7 @@ import requests.exceptions
 
 from ..errors import CanfarError, EngineUnavailable, ImageError, NotFound, StateError
 from ..host import Dialer, HostInfo, ImageInfo, ProgressFn
+from ..plan import L_HELPER as HELPER_LABEL
 from ..plan import L_ID, ContainerPlan
 from .archive import ArchiveOverSdk
 from .shapes import (
@@ -26,6 +27,7 @@ from .shapes import (
     file_from_tar,
     host_info,
     image_list,
+    made_for,
     network_config,
     network_is_isolated,
     network_refused,
@@ -33,7 +35,6 @@ from .shapes import (
     tar_of,
 )
 
-HELPER_LABEL = "net.canfar.desktop.helper"  # short-lived containers the app runs for itself
 
 def engine_error(exc: Exception, where: str) -> CanfarError:
     """A Docker or connection failure as something a person can act on."""
@@ -177,8 +178,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
             data = self._sdk(lambda c: c.api.inspect_container(plan.container_name))
         except docker.errors.NotFound:
             return None
-        labels = (data.get("Config") or {}).get("Labels") or {}
-        return str(data["Id"]) if labels.get(L_ID) == plan.session_id else None
+        return str(data["Id"]) if made_for(data, plan) else None
 
     def start(self, container_id: str) -> None:
         try:
@@ -376,6 +376,18 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
             ) from None
         if not self.has_image(ref):
             raise ImageError(f"Pulling {ref} did not leave the image on {self.name}", "retry the pull")
+
+    def export_image(self, ref: str) -> Iterator[bytes]:
+        """The image as `docker save` writes it, in chunks (to load into another engine)."""
+        chunks: Iterator[bytes] = self._sdk(lambda c: c.api.get_image(ref, chunk_size=1024 * 1024))
+        return chunks
+
+    def load_image(self, chunks: Iterable[bytes]) -> None:
+        """Load what another engine's export_image gave; the engine's complaint becomes an ImageError."""
+        for event in self.call(lambda c: list(c.api.load_image(chunks))):
+            if isinstance(event, dict) and event.get("error"):
+                raise ImageError(f"{self.name} could not load the image: {_first_line(str(event['error']))}",
+                                 "see the engine's log there, and that it has disk space left")
 
     def remove_image(self, ref: str) -> None:
         """Untag (and delete when no other tag is left) an image; refused while a container uses it."""

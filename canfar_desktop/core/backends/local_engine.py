@@ -28,6 +28,7 @@ from .shapes import (
     file_from_tar,
     host_info,
     image_list,
+    made_for,
     network_config,
     network_is_isolated,
     network_refused,
@@ -192,8 +193,7 @@ class LocalEngine:
             data = self.inspect(plan.container_name)
         except NotFound:
             return None
-        labels = (data.get("Config") or {}).get("Labels") or {}
-        return str(data["Id"]) if labels.get(L_ID) == plan.session_id else None
+        return str(data["Id"]) if made_for(data, plan) else None
 
     def start(self, container_id: str) -> None:
         status, body = self._post(f"/containers/{_q(container_id)}/start")

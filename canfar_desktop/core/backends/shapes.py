@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import CanfarError, ImageError, LaunchError, PortTaken
 from ..host import HostInfo, ImageInfo
 from ..kinds import image_kinds
-from ..plan import ContainerPlan
+from ..plan import L_GATE_OF, L_ID, ContainerPlan
 
 
 def host_info(name: str, info: dict[str, Any], version: dict[str, Any]) -> HostInfo:
@@ -89,6 +89,8 @@ def container_config(plan: ContainerPlan) -> dict[str, Any]:
         "Init": plan.init,
         "NetworkMode": plan.network,
     }
+    if plan.cap_add:
+        host_config["CapAdd"] = list(plan.cap_add)
     if plan.group_add:  # the user's project groups, beside the session's own gid
         host_config["GroupAdd"] = [str(g) for g in plan.group_add]
     joined = plan.network.startswith("container:")  # shares that container's network and name
@@ -104,6 +106,12 @@ def container_config(plan: ContainerPlan) -> dict[str, Any]:
         "ExposedPorts": {port: {} for port in plan.ports},
         "HostConfig": host_config,
     }
+
+
+def made_for(data: dict[str, Any], plan: ContainerPlan) -> bool:
+    """Whether an existing container is this plan's: a retried create whose first attempt got through."""
+    labels = (data.get("Config") or {}).get("Labels") or {}
+    return plan.session_id in (labels.get(L_ID), labels.get(L_GATE_OF))
 
 
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}

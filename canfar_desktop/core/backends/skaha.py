@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -393,6 +393,12 @@ class SkahaHost:
 
     def remove_image(self, ref: str) -> None:
         raise StateError(f"Images on {self.name} belong to the platform", "they cannot be removed from here")
+
+    def export_image(self, ref: str) -> Iterator[bytes]:
+        raise StateError(f"Images on {self.name} belong to the platform", "they cannot be copied from here")
+
+    def load_image(self, chunks: Iterable[bytes]) -> None:
+        raise StateError(f"Images on {self.name} belong to the platform", "publish images to its registry")
 
     # --- what only an engine has -------------------------------------------------------------------
 

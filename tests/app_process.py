@@ -82,14 +82,15 @@ def send(path: Path, message: dict[str, Any], timeout: float = 15.0) -> bool:
 
 
 def kill_on_event(engine: Any, user: str, action: str, proc: subprocess.Popen[Any]) -> tuple[dict[str, str], Any]:
-    """Watch the engine's events; SIGKILL `proc` the moment a container of `user` reaches `action`.
+    """Watch the engine's events; SIGKILL `proc` the moment a session container of `user` reaches `action`
+    (a session's gate, which carries no session label, starts before it).
 
     Returns what was seen (container id, session id, its status right after the kill) as it arrives,
     and the event stream, which the caller closes.
     """
     seen: dict[str, str] = {}
     events = engine.events(decode=True, since=time.time() - 1,
-                           filters={"type": "container", "label": f"{OWNER}={user}", "event": action})
+                           filters={"type": "container", "label": [f"{OWNER}={user}", SESSION], "event": action})
 
     def watch() -> None:
         for event in events:

@@ -16,6 +16,7 @@ SESSION_IMAGES = {
     "desktop": "canfar-desktop/desktop:latest",
     "contributed": "canfar-desktop/contributed:latest",
 }
+GATE_IMAGE = "canfar-desktop/gate:latest"  # in front of contributed and Firefly sessions (not a kind's)
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,7 @@ def session_images(docker_engine: object) -> dict[str, str]:
     import docker.errors
 
     missing = []
-    for ref in SESSION_IMAGES.values():
+    for ref in (*SESSION_IMAGES.values(), GATE_IMAGE):
         try:
             docker_engine.images.get(ref)  # type: ignore[attr-defined]
         except docker.errors.ImageNotFound:

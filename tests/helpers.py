@@ -26,11 +26,11 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, interva
     pytest.fail(f"timed out after {timeout:.0f} s waiting for: {what}" + (f" (last error: {last_error})" if last_error else ""))
 
 
-def http_get(port: int, path: str) -> tuple[int, bytes]:
+def http_get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """GET a path on 127.0.0.1:port; returns the status and the body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:

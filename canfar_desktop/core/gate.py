@@ -36,7 +36,8 @@ def needs_gate(kind: Kind) -> bool:
 
 
 def gate_name(session_id: str) -> str:
-    return f"canfar-gate-{session_id}"
+    """Underscores: a session's own container is canfar-<name>-<id>, and names have none."""
+    return f"canfar_gate_{session_id}"
 
 
 def gate_plan(plan: ContainerPlan, kind: Kind, secret: str) -> ContainerPlan:

@@ -231,7 +231,8 @@ class Launcher:
                     "active sessions",
                     "delete a session (canfar-desktop delete ID) or raise the limit in settings",
                 )
-            dh.ensure_network(plan.network)
+            if not plan.network.startswith("container:"):  # behind a gate: the gate's network (core/gate.py)
+                dh.ensure_network(plan.network)
             container_id = dh.create(plan)
         try:
             add_user(dh, self.paths, self.settings, container_id, image_id, groups)

@@ -78,13 +78,15 @@ def test_firefly_session_starts_from_its_entrypoint_with_a_memory_limit_and_admi
                                                                  "firefly-proof")), timeout=60)
     s = service.get(s.id)
     _, port = service.endpoint(s)
-    assert service.open_url(s).endswith("/firefly/")
-    status, body = get(port, "/firefly/status")
+    assert service.open_url(s).endswith(f"/firefly/?canfar_token={s.secret}")  # its gate asks for the secret
+    assert get(port, "/firefly/status")[0] == 401
+    gate = {"X-Canfar-Secret": s.secret}
+    status, body = get(port, "/firefly/status", gate)
     info = json.loads(body)
     assert status == 200 and info["limit_mb"] == 4096 and info["heap_mb"] == 3276, info
     assert info["admin_protected"] and info["uid"] == service.settings.uid
-    assert get(port, "/firefly/admin")[0] == 401
+    assert get(port, "/firefly/admin", gate)[0] == 401
     auth = base64.b64encode(f"admin:{s.secret}".encode()).decode()
-    assert get(port, "/firefly/admin", {"Authorization": f"Basic {auth}"})[0] == 200
+    assert get(port, "/firefly/admin", {**gate, "Authorization": f"Basic {auth}"})[0] == 200
     container = docker_engine.containers.get(s.container_id).attrs
     assert container["Config"]["Entrypoint"] == ["/opt/firefly-standin/launch-firefly"], "the image's own start-up"

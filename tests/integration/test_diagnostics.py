@@ -75,8 +75,9 @@ def test_taken_port_is_diagnosed(make_service: Callable[..., SessionService], se
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
-        with pytest.raises(LaunchError):
-            launch(service, session_images["contributed"], "taken", host_port=port)
+        with pytest.raises(LaunchError):  # a notebook publishes its own port (a gated kind's gate would)
+            req = service.prepare_launch("notebook", session_images["notebook"], "taken")
+            service.launch(replace(req, host_port=port))
     failed = next(s for s in service.sessions() if s.name == "taken")
     check = by_id(diagnostics.run_checks(service, failed.id))["start"]
     assert check.level == "fail" and check.figure == f"port {port} on 127.0.0.1 is taken"

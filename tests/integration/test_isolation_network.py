@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from canfar_desktop.core.gate import gate_name
 from canfar_desktop.core.plan import SESSION_NETWORK
 from canfar_desktop.core.service import SessionService
+from canfar_desktop.core.session import Session
 
 from ..helpers import wait_for
 
@@ -14,8 +16,10 @@ PROBE = ("python3 -c \"import socket,sys; s=socket.socket(); s.settimeout(2); "
          "print(s.connect_ex((sys.argv[1], 5000)))\" {ip}")
 
 
-def address(docker_engine: Any, container_id: str) -> str:
-    networks = docker_engine.api.inspect_container(container_id)["NetworkSettings"]["Networks"]
+def address(docker_engine: Any, s: Session) -> str:
+    """A session's address on the sessions' network: its gate's, whose namespace it shares, if it has one."""
+    owner = gate_name(s.id) if s.gated else s.container_id
+    networks = docker_engine.api.inspect_container(owner)["NetworkSettings"]["Networks"]
     assert list(networks) == [SESSION_NETWORK], networks
     return str(networks[SESSION_NETWORK]["IPAddress"])
 
@@ -28,7 +32,7 @@ def test_no_container_reaches_a_session(make_service: Callable[..., SessionServi
     b = service.wait_ready(service.launch(service.prepare_launch("contributed", image, "iso-b")), 60)
     network = docker_engine.api.inspect_network(SESSION_NETWORK)
     assert network["Options"].get("com.docker.network.bridge.enable_icc") == "false"
-    target = address(docker_engine, b.container_id)
+    target = address(docker_engine, b)
     # the session answers on its own address from inside itself...
     own = docker_engine.containers.get(b.container_id).exec_run(["sh", "-c", PROBE.format(ip=target)])
     assert own.output.decode().strip() == "0", own.output

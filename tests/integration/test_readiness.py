@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from canfar_desktop.core.gate import PROBE_PATH
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import AppPaths
@@ -23,10 +24,11 @@ GATED = ("sh", "-c", "while [ ! -e /scratch/go ]; do sleep 0.01; done; exec pyth
 
 
 def first_answer(port: int, stop: threading.Event) -> float | None:
-    """The monotonic time at which 127.0.0.1:port first answered HTTP 200, polled every millisecond or so."""
+    """The monotonic time at which the app behind 127.0.0.1:port first answered HTTP 200 (as its gate
+    reads it on the session's loopback: the app itself needs the secret), polled every millisecond or so."""
     while not stop.is_set():
         try:
-            if http_get(port, "/")[0] == 200:
+            if http_get(port, PROBE_PATH)[0] == 200:
                 return time.monotonic()
         except OSError:  # nothing listens inside yet (the engine's proxy accepts, then drops)
             pass

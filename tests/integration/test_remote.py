@@ -22,6 +22,7 @@ from canfar_desktop.core.errors import EngineUnavailable, ValidationError
 from canfar_desktop.core.hosts import list_contexts
 from canfar_desktop.core.hosts import open_host as make_host
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.plan import L_GATE_OF
 from canfar_desktop.core.probe import established_connections
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
@@ -115,10 +116,11 @@ def test_notebook_and_contributed_on_tls_host_through_exec_relays(
     web = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "tls-web"), 60)
     assert web.state == State.RUNNING, web.reason
     _, web_port = service.endpoint(web)
-    assert get(web_port, "/")[0] == 200
+    assert get(web_port, "/")[0] == 401, "the relay reaches the session's gate, which asks for the secret"
+    assert get(web_port, "/", {"X-Canfar-Secret": web.secret})[0] == 200
     assert {f.via for f in service.registry.forwards.forwards()} == {"docker exec"}
     assert "volumes on tls" in service.storage_description("tls")
-    helpers = service.host("tls").helpers()
+    helpers = [h for h in service.host("tls").helpers() if L_GATE_OF not in (h.get("Labels") or {})]
     assert helpers == [], "the containers that prepare volumes are removed once done"
     # no relay outlives its connection
     assert wait_for(lambda: "create_connection" not in json.dumps(service.host("tls").top(nb.container_id)), 20,
@@ -309,7 +311,8 @@ def test_ssh_tunnel_reaches_a_tls_hosts_sessions(remote: Callable[..., SessionSe
     assert address == "127.0.0.1" and port != s.host_port
     [forward] = service.registry.forwards.forwards()
     assert (forward.local_port, forward.via) == (port, "ssh")
-    status, body = get(port, "/")
+    assert get(port, "/")[0] == 401
+    status, body = get(port, "/", {"X-Canfar-Secret": s.secret})
     assert status == 200 and b"Arc browser" in body
 
 
@@ -356,7 +359,8 @@ def test_proxy_command_carries_the_api_and_the_sessions_forward(
     _, port = service.endpoint(s)
     [forward] = service.registry.forwards.forwards()
     assert (forward.local_port, forward.via) == (port, "ssh")
-    status, body = get(port, "/")
+    assert get(port, "/")[0] == 401
+    status, body = get(port, "/", {"X-Canfar-Secret": s.secret})
     assert status == 200 and b"Arc browser" in body
     assert len(used.read_text().splitlines()) == 2, "the forward's own SSH connection went through it too"
 
@@ -427,6 +431,7 @@ def test_a_port_another_program_holds_is_passed_over(
     following = range(last + 1, last + 13)  # more than the engine tries by itself
     for port in following:
         holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is held too
         try:
             holder.bind(("127.0.0.1", port))
             holder.listen()

@@ -17,6 +17,7 @@ import pytest
 
 from canfar_desktop.core.errors import EngineUnavailable, LaunchError
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.plan import L_GATE_OF
 from canfar_desktop.core.probe import rfb_banner
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
@@ -169,6 +170,10 @@ def test_out_of_memory_shows_failed(make_service: Callable[..., SessionService],
     assert failed.oom_killed and failed.reason == "out of memory (limit 256 MB)"
 
 
+def gates(service: SessionService) -> set[str]:
+    return {str(h["Id"]) for h in service.host("local").helpers() if L_GATE_OF in (h.get("Labels") or {})}
+
+
 def test_port_already_taken_is_a_clear_failure(make_service: Callable[..., SessionService],
                                                session_images: dict[str, str]) -> None:
     import socket
@@ -181,10 +186,16 @@ def test_port_already_taken_is_a_clear_failure(make_service: Callable[..., Sessi
         blocker.listen()
         port = blocker.getsockname()[1]
         with pytest.raises(LaunchError) as info:
-            launch(service, "contributed", session_images["contributed"], "port-taken", host_port=port)
+            launch(service, "notebook", session_images["notebook"], "port-taken", host_port=port)
         assert "already in use" in info.value.message and "delete" in info.value.hint
-    failed = [s for s in service.sessions(probe=False) if s.name == "port-taken"]
-    assert len(failed) == 1 and failed[0].state == State.FAILED
+        # behind a gate the gate publishes the port: refused, it is removed and nothing is left to delete
+        gates_before = gates(service)
+        with pytest.raises(LaunchError) as gated:
+            launch(service, "contributed", session_images["contributed"], "port-taken-gated", host_port=port)
+        assert "already in use" in gated.value.message and "pick another port" in gated.value.hint
+    failed = [s for s in service.sessions(probe=False) if s.name.startswith("port-taken")]
+    assert [s.name for s in failed] == ["port-taken"] and failed[0].state == State.FAILED
+    assert gates(service) == gates_before, "the refused gate was left behind"
     check = diagnostics.check_start(service, service.get(failed[0].id))
     assert check.level == "fail" and check.figure == f"port {port} on 127.0.0.1 is taken"
 

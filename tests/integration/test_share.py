@@ -61,6 +61,17 @@ class Namespace:
         return result
 
 
+def through_gate(device: Namespace, port: int, path: str, cookie: str) -> dict[str, Any]:
+    """Open a shared page as a browser does: the session's gate answers its link with a cookie and the
+    same page without the secret, which the browser then asks for with both cookies."""
+    first = device.get(device.host_address, port, path, cookie)
+    if first.get("status") != 303 or "set-cookie" not in first.get("headers", {}):
+        return first
+    gate_cookie = first["headers"]["set-cookie"].split(";")[0]
+    assert gate_cookie.startswith("canfar-gate-"), first
+    return device.get(device.host_address, port, first["headers"]["location"], f"{cookie}; {gate_cookie}")
+
+
 def _ip(*args: str) -> None:
     done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
@@ -116,10 +127,10 @@ def test_a_shared_session_from_another_device(make_service: Callable[..., Sessio
     assert login["status"] == 303 and login["headers"]["location"] == landing_of(service.open_url(s))
     cookie = login["headers"]["set-cookie"].split(";")[0]
     assert "Secure" in login["headers"]["set-cookie"] and "HttpOnly" in login["headers"]["set-cookie"]
-    page = device.get(device.host_address, port, login["headers"]["location"], cookie)
+    page = through_gate(device, port, login["headers"]["location"], cookie)
     assert page["status"] == 200, page
-    direct = subprocess.run(["curl", "-s", f"http://127.0.0.1:{s.host_port}/"], capture_output=True, text=True,
-                            timeout=30).stdout
+    direct = subprocess.run(["curl", "-s", "-H", f"X-Canfar-Secret: {s.secret}", f"http://127.0.0.1:{s.host_port}/"],
+                            capture_output=True, text=True, timeout=30).stdout
     assert page["body"][:200] == direct[:200], "the page is the session's own"
 
     # Nothing of it on 127.0.0.1 (nor on any other address): the listener is on the chosen one only.
@@ -189,7 +200,7 @@ def test_share_on_the_command_line(make_service: Callable[..., SessionService], 
         login = device.get(device.host_address, port, link.split(str(port), 1)[1])
         assert login["status"] == 303 and login["fingerprint"] == fingerprint, login
         cookie = login["headers"]["set-cookie"].split(";")[0]
-        assert device.get(device.host_address, port, login["headers"]["location"], cookie)["status"] == 200
+        assert through_gate(device, port, login["headers"]["location"], cookie)["status"] == 200
         assert device.get(device.host_address, port, "/")["status"] == 403
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0

@@ -100,7 +100,8 @@ def ensure_image(dh: SessionHost, source: SessionHost | None, report: ProgressFn
         return
     hint = "build the project's images on this computer (make setup, or scripts/build_images.py gate)"
     if source is None or source is dh or source.image_id(GATE_IMAGE) is None:
-        raise ImageError(f"The session gate's image {GATE_IMAGE} is not on this computer", hint)
+        where = dh.name if source is None or source is dh else f"{dh.name} nor on this computer"
+        raise ImageError(f"The session gate's image {GATE_IMAGE} is not on {where}", hint)
     report(f"copying the session gate to {dh.name}", None)
     dh.load_image(source.export_image(GATE_IMAGE))
     if dh.image_id(GATE_IMAGE) is None:

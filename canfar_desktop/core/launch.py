@@ -35,6 +35,7 @@ from .validation import normalize_image, parse_env, validate_name, validate_reso
 ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
 PORT_ATTEMPTS = 5  # a chosen port taken between the choice and the start is chosen again
 PORT_MIN, PORT_MAX = 1024, 65535
+GATED_REMOTE_PORTS = range(20000, 32768)  # below Linux's ephemeral ports; a taken one is chosen again
 WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
          "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
 
@@ -158,6 +159,8 @@ class Launcher:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             if chosen and not dh.remote:  # this computer's engine: the system knows which ports are free
                 plan = with_port(plan, free_local_port())
+            elif chosen and gated:  # the port is written on the session: fixed, an engine restart keeps it
+                plan = with_port(plan, GATED_REMOTE_PORTS[secrets.randbelow(len(GATED_REMOTE_PORTS))])
             retry = chosen and attempt < PORT_ATTEMPTS  # a taken port is then chosen again
             try:
                 if gated:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from canfar_desktop.core.instance import send_to_running_app
+from canfar_desktop.core.plan import L_GATE_OF
 from canfar_desktop.core.settings import AppPaths, save_settings
 
 from ..app_process import OWNER, SESSION, App, kill_on_event
@@ -66,10 +67,13 @@ def test_app_killed_mid_launch_next_start_is_clean(make_service: Callable[..., A
              f"the next start to show killed-at-start Running: {app.output()}")
     wait_for(lambda: "killed-at-create" not in (app.shown() or {"killed-at-create": ""}), 30,
              f"the interrupted launch to be cleaned up: {app.output()}")
-    labelled = docker_engine.containers.list(all=True, filters={"label": f"{OWNER}={user}"})
+    labelled = docker_engine.containers.list(all=True, filters={"label": [f"{OWNER}={user}", SESSION]})
     assert [c.labels[SESSION] for c in labelled] == [outcomes["killed-at-start"]["session"]], \
         f"containers left: {[(c.name, c.status) for c in labelled]}"
     assert labelled[0].status == "running"
+    # the interrupted launch's gate went with it; the started session keeps its own, running
+    gates = docker_engine.containers.list(all=True, filters={"label": [f"{OWNER}={user}", L_GATE_OF]})
+    assert [(c.labels[L_GATE_OF], c.status) for c in gates] == [(outcomes["killed-at-start"]["session"], "running")]
     # Local sessions keep /scratch in a folder under the state folder: the interrupted launch's went
     # with it, the started session keeps its own, and no other folder is there.
     folders = {p.name for p in paths.scratch_dir.iterdir()}

@@ -27,7 +27,7 @@ import pytest
 
 from .remote_fixtures import _free_subnet, _run, _stop_engine, _wait, move_images
 
-PRIVATE_IMAGES = ("canfar-desktop/contributed:latest",)
+PRIVATE_IMAGES = ("canfar-desktop/contributed:latest", "canfar-desktop/gate:latest")  # a contributed session has a gate
 STOP_TIMEOUT_S = 60
 
 
@@ -106,7 +106,7 @@ def _cmdline(pid: int) -> str:
 
 @pytest.fixture
 def private_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterator[PrivateEngine]:
-    """A dockerd of this test's own, holding the contributed session image."""
+    """A dockerd of this test's own, holding the contributed session image and the gate in front of it."""
     if shutil.which("dockerd") is None:
         pytest.fail("dockerd is missing: the engine-restart test starts a private engine; run ./scripts/setup.sh",
                     pytrace=False)

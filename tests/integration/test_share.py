@@ -4,6 +4,7 @@ the secret is renewed (old link), after Stop, and after its time is up; never on
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import secrets
@@ -61,6 +62,10 @@ class Namespace:
         return result
 
 
+def secret_bits(secret: str) -> int:
+    return len(base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) * 8
+
+
 def through_gate(device: Namespace, port: int, path: str, cookie: str) -> dict[str, Any]:
     """Open a shared page as a browser does: the session's gate answers its link with a cookie and the
     same page without the secret, which the browser then asks for with both cookies."""
@@ -112,6 +117,7 @@ def test_a_shared_session_from_another_device(make_service: Callable[..., Sessio
     manager = ShareManager(service.endpoint, lambda x: landing_of(service.open_url(x)),
                            lambda share: None if share.active else ended.append(share.session.id))
     share = manager.start(s, timedelta(minutes=5), device.host_address)
+    assert secret_bits(share.secret) >= 192 and share.link.endswith(share.secret), "the README promises 192 bits"
     assert share.link.startswith(f"https://{device.host_address}:{share.port}{LOGIN_PATH}")
     port = share.port
 
@@ -141,6 +147,7 @@ def test_a_shared_session_from_another_device(make_service: Callable[..., Sessio
     # A new secret: the old link and cookie are refused; the new link works.
     old_link = share.link
     manager.revoke(s)
+    assert secret_bits(share.secret) >= 192 and share.secret not in old_link
     assert device.get(device.host_address, port, "/", cookie)["status"] == 403
     assert device.get(device.host_address, port, old_link.split(str(port), 1)[1])["status"] == 403
     relogin = device.get(device.host_address, port, share.link.split(str(port), 1)[1])

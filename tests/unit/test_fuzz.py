@@ -71,7 +71,6 @@ CORES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-5
 MEMORY = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-5, 5000).map(str),
                    st.sampled_from(["16", "512M", "0.5G", "1T", "2tb", "0", "-1", "nan", "inf", "", "G", "1e400"]),
                    st.text(max_size=8))
-FIELD_WORDS = {"cores": ("cores",), "memory": ("memory", "ram_gb", "ram"), "gpus": ("gpu",)}
 
 
 def refused_fields(cores: str | None, memory: str | None, gpus: int) -> set[str]:
@@ -108,8 +107,17 @@ def test_resources_typed_on_the_command_line(capsys: pytest.CaptureFixture[str],
         assert code == 3 and err.startswith("error: Docker is not running"), (argv, err)
         return
     assert code == 2, (argv, code, err)
-    named = {f for f in bad if any(word in err.lower() for word in FIELD_WORDS[f])}
-    assert named, f"the error names none of the refused values {sorted(bad)}: {err}"
+    assert named_field(err) in bad, f"the error blames {named_field(err)!r}, not one of {sorted(bad)}: {err}"
+
+
+def named_field(err: str) -> str:
+    """The value a one-line CLI error blames, read from its message alone (the hint after the last ': '
+    names every field, so it cannot be what is matched)."""
+    message = err.removeprefix("error: ").rsplit(": ", 1)[0]
+    if message.startswith("Invalid resources: "):
+        field = message.removeprefix("Invalid resources: ").split(":", 1)[0]
+        return {"cores": "cores", "ram_gb": "memory", "gpus": "gpus"}.get(field, field)
+    return "memory" if message.endswith("amount of memory") else message
 
 
 HOSTS = st.tuples(st.integers(1, 64), st.floats(0.25, 512), st.sampled_from([None, 0, 1, 4]))
@@ -125,8 +133,13 @@ def test_accepted_resources_lie_within_the_host(res: Resources, host: tuple[int,
         validate_resources(res, host_cpus=cpus, host_ram_gb=ram_gb, host_gpus=host_gpus)
     except CanfarError as exc:
         clear(exc)
-        assert any(word in exc.message for word in ("cores", "RAM", "GPU")), exc.message
+        over = {"cores": res.mode == "fixed" and res.cores > cpus,
+                "RAM": res.mode == "fixed" and not 0.125 <= res.ram_gb <= ram_gb,
+                "GPU": host_gpus is not None and res.gpus > host_gpus}
+        blamed = {word for word in over if f" {word}" in exc.message}
+        assert len(blamed) == 1 and over[blamed.pop()], (res, host, exc.message)
         return
+    assert not (res.mode == "fixed" and (res.cores > cpus or res.ram_gb > ram_gb)), "over the host, yet accepted"
     plan = build_plan(LaunchRequest("notebook", "img:1", "fuzz", resources=res), KINDS["notebook"],
                       session_id="abcd1234", secret="s" * 48, user="ada", uid=1000, gid=1000, storage=STORAGE,
                       host_cpus=cpus, host_ram_gb=ram_gb, now=datetime(2026, 1, 1, tzinfo=UTC),

@@ -23,7 +23,7 @@ from .kinds import Kind, get_kind, is_batch
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import SessionLister
-from .plan import L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .plan import L_HOST_PORT, L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
 from .platform import free_local_port
 from .projects import Project, ProjectStore
 from .registry import HostRegistry
@@ -108,7 +108,13 @@ class Launcher:
         storage = session_storage(self.settings, self.paths, self.hosts.config(dh.name), dh.remote, "<id>",
                                   create=False)
         plan = self._plan(req, "<id>", "<generated at launch>", storage, info.cpus, info.memory_gb)
-        return {"host": dh.name, **asdict(plan)}
+        kind = get_kind(req.kind)
+        if not needs_gate(kind):
+            return {"host": dh.name, **asdict(plan)}
+        gate_plan = gate.gate_plan(plan, kind, "<generated at launch>")  # it publishes; the session joins it
+        session = gate.behind_gate(plan, gate_plan.container_name, req.host_port or 0)
+        labels = {**session.labels, L_HOST_PORT: str(req.host_port or "<chosen at launch>")}
+        return {"host": dh.name, **asdict(replace(session, labels=labels)), "gate": asdict(gate_plan)}
 
     def _plan(self, req: LaunchRequest, session_id: str, secret: str, storage: Any, cpus: int,
               ram_gb: float) -> ContainerPlan:

@@ -51,13 +51,18 @@ class Built:
 
 
 def recipe_hash(folder: Path, parent: str = "") -> str:
-    """Hash every file of a recipe (names, modes and bytes) plus the parent image's tag."""
+    """Hash every file of a recipe (names, modes and bytes) plus the parent image's tag; files Python or an
+    editor leave beside it (bytecode, dotfiles) are not part of the recipe."""
     digest = hashlib.sha256(parent.encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not _incidental(p.relative_to(folder))):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(b"x" if os.access(path, os.X_OK) else b"-")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _incidental(relative: Path) -> bool:
+    return any(part == "__pycache__" or part.startswith(".") for part in relative.parts) or relative.suffix == ".pyc"
 
 
 def parent_of(name: str) -> str:
@@ -132,7 +137,7 @@ def build_image(client: docker.DockerClient, name: str, parent: str) -> Built:
         started = time.monotonic()
         context = io.BytesIO()
         with tarfile.open(fileobj=context, mode="w") as tar:
-            tar.add(folder, arcname=".")
+            tar.add(folder, arcname=".", filter=lambda info: None if _incidental(Path(info.name)) else info)
             bundle = ca_bundle()
             info = tarfile.TarInfo("extra-ca.crt")
             info.size = len(bundle)

@@ -8,30 +8,17 @@ it is searched as a regular expression. `any` stands for every kind or every sta
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 from ..core.errors import ValidationError
+from ..core.housekeeping import matching
 from ..core.kinds import ALL_KINDS
 from ..core.lifecycle import State, parse_state
-from ..core.session import Session
 from .context import Context, delete_confirmed, sessions
 
 DEFAULT_KIND = "headless"
 DEFAULT_STATE = State.TERMINATED  # the client's Succeeded / Completed
 ANY = ("any", "all", "*")
-REGEX_CHARS = set(".^$*+?{}[]()|\\")
-
-
-def name_pattern(prefix: str) -> re.Pattern[str]:
-    """The client's rule: a literal prefix, or a regular expression when the text has one of its characters."""
-    if REGEX_CHARS & set(prefix):
-        try:
-            return re.compile(prefix)
-        except re.error as exc:
-            raise ValidationError(f"{prefix!r} is not a valid regular expression ({exc})",
-                                  "quote it in the shell, or give a plain prefix") from None
-    return re.compile("^" + re.escape(prefix))
 
 
 def criteria(kind_word: str | None, state_word: str | None) -> tuple[str | None, State | None]:
@@ -55,12 +42,6 @@ def criteria(kind_word: str | None, state_word: str | None) -> tuple[str | None,
     if state_word is not None:
         state = None if state_word.lower() in ANY else parse_state(state_word)
     return kind, state
-
-
-def matching(found: list[Session], prefix: str, kind: str | None, state: State | None) -> list[Session]:
-    pattern = name_pattern(prefix)
-    return [s for s in found if pattern.search(s.name) and (kind is None or s.kind == kind)
-            and (state is None or s.state == state)]
 
 
 def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:

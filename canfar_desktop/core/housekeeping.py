@@ -1,4 +1,4 @@
-"""Ending sessions and cleaning up: renew, the expiry rule's enforcement, delete, prune, orphans.
+"""Ending sessions and cleaning up: renew, the expiry rule's enforcement, delete, prune's choice, orphans.
 
 The expiry rule itself (a session past its expiry is Expired) is in lifecycle.derive_state; here a
 running session that the rule says has expired is stopped, after re-reading a renewal that may
@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from . import gate
-from .errors import CanfarError, NotFound, StateError
+from .errors import CanfarError, NotFound, StateError, ValidationError
 from .host import platform_of
 from .kinds import get_kind
 from .ledger import Ledger
@@ -31,12 +31,29 @@ SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
 NOT_JOINED = "non running container"  # the engine's refusal to start a container whose namespace is down
 
 
+REGEX_CHARS = set(".^$*+?{}[]()|\\")
+
+
+def name_pattern(prefix: str) -> re.Pattern[str]:
+    """The canfar client's rule: a literal prefix, or a regular expression when the text has one of its
+    characters."""
+    if REGEX_CHARS & set(prefix):
+        try:
+            return re.compile(prefix)
+        except re.error as exc:
+            raise ValidationError(f"{prefix!r} is not a valid regular expression ({exc})",
+                                  "quote it in the shell, or give a plain prefix") from None
+    return re.compile("^" + re.escape(prefix))
+
+
 def matching(sessions: Iterable[Session], prefix: str = "", kind: str | None = None,
              state: State | None = None) -> list[Session]:
-    """The sessions prune chooses: names starting with prefix, optionally of one kind and in one state."""
+    """The sessions prune chooses: names matching prefix (name_pattern), of one kind and in one state
+    (None: any)."""
     if kind:
         get_kind(kind)
-    return [s for s in sessions if s.name.startswith(prefix) and (kind is None or s.kind == kind)
+    pattern = name_pattern(prefix)
+    return [s for s in sessions if pattern.search(s.name) and (kind is None or s.kind == kind)
             and (state is None or s.state == state)]
 
 
@@ -117,15 +134,6 @@ class Housekeeper:
         self.hosts.forwards.close_session(s.host, s.container_id)
         remove_scratch(dh, self.paths, str(scratch))
         return s.with_state(State.TERMINATED, "deleted")
-
-    def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
-              host: str | None = None) -> list[Session]:
-        """Delete sessions whose name starts with prefix, optionally of one kind and in one state."""
-        pool = self.lister.sessions(host) if host else self.lister.list_all()[0]
-        chosen = matching(pool, prefix, kind, state)
-        for s in chosen:
-            self.delete(s)
-        return chosen
 
     def cleanup_orphans(self, host: str | None = None, grace_s: float = INTERRUPTED_AFTER_S) -> list[str]:
         """Remove what an interrupted launch left behind (an app killed mid-launch, a crash).

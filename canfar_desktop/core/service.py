@@ -185,10 +185,6 @@ class SessionService:
     def delete(self, ref: str | Session, host: str | None = None) -> Session:
         return self.housekeeper.delete(ref, host)
 
-    def prune(self, prefix: str = "", kind: str | None = None, state: State | None = None,
-              host: str | None = None) -> list[Session]:
-        return self.housekeeper.prune(prefix, kind, state, host)
-
     def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
         return self.housekeeper.enforce_expiry(sessions)
 

@@ -103,6 +103,12 @@ def test_menu_starts_ds9_in_its_own_container_on_the_desktops_display_only(
                             menu_exec(docker_engine, desktop, science_images["topcat"]))
         assert code == 0, out
         assert len(apps_of(service, desktop)) == 1, [(a.name, a.state.value) for a in apps_of(service, desktop)]
+        code, out = exec_in(docker_engine, desktop.container_id,
+                            menu_exec(docker_engine, desktop, science_images["aladin"]))
+        assert code == 0, out
+        wait_for(lambda: "Aladin" in windows(docker_engine, desktop), 120, "Aladin's window on the desktop")
+        assert sorted(a.image for a in apps_of(service, desktop)) == sorted(
+            [science_images["topcat"], science_images["aladin"]]), "each application in a container of its own"
         service.delete(desktop)
         broker.apps.tidy(desktop.host, set())
         left = [(a.name, a.state.value, a.reason) for a in apps_of(service, desktop)]

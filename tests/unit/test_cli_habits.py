@@ -14,8 +14,9 @@ import pytest
 from canfar_desktop import __version__, cli
 from canfar_desktop.cli.create import check_replicas, replica_names
 from canfar_desktop.cli.output import to_yaml
-from canfar_desktop.cli.prune import criteria, name_pattern
+from canfar_desktop.cli.prune import criteria
 from canfar_desktop.core.errors import ValidationError
+from canfar_desktop.core.housekeeping import name_pattern
 from canfar_desktop.core.lifecycle import State
 
 REPO = Path(__file__).resolve().parents[2]

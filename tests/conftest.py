@@ -89,6 +89,9 @@ def make_service(tmp_path: Path, paths: AppPaths, docker_engine: object,
                         service.delete(s)
             except Exception:  # noqa: BLE001 - cleanup must not hide the test failure
                 pass
+        # close what the clean-up reopened while its hosts are still there: an SSH connection collected
+        # later, through a ProxyCommand already gone, fails in whichever test runs then
+        service.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

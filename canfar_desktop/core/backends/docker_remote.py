@@ -25,6 +25,8 @@ from .docker_engine import DockerHost, engine_error
 from .exec_relay import ExecDialer
 from .ssh import SshDialer, resolve_ssh, ssh_error
 
+DROPPED_HANDSHAKE = "EOF occurred in violation of protocol"  # a TLS connection closed during its handshake
+
 
 class _PinnedCAClient(docker.APIClient):  # type: ignore[misc]
     """An API client that trusts only the host's configured CA.
@@ -77,7 +79,8 @@ class RemoteDockerHost(DockerHost):
                 error = ssh_error(exc, self.where)
             except EngineUnavailable as exc:
                 error = exc
-            if attempt or not had_client:
+            # a TLS handshake the engine dropped half-way (an EOF, not a refusal) is worth one new try too
+            if attempt or not (had_client or DROPPED_HANDSHAKE in error.message):
                 raise error from None
         raise AssertionError("unreachable")
 

@@ -100,6 +100,12 @@ class ExecDialer:
         self._client = client  # the DockerHost's current docker.DockerClient (reconnects itself)
 
     def open(self, target: Target, origin: tuple[str, int]) -> Pipe:
+        try:
+            return self._open(target)
+        except OSError:  # a TLS connection the engine dropped while it was being made: one more try
+            return self._open(target)
+
+    def _open(self, target: Target) -> Pipe:
         api = self._client().api
         exec_id = api.exec_create(
             target.container_id, ["sh", "-c", RELAY_SH, "relay", str(target.container_port)],

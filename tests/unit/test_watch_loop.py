@@ -1,0 +1,129 @@
+"""The session loop's timing rules, on a stand-in service (the loop on a real engine is in
+tests/integration/test_oom_inside.py and tests/gui/test_engine_restart.py): refresh requests coalesce,
+a broken event stream is retried with a doubling back-off up to its cap, and the clean-up of interrupted
+launches runs at most once per CLEANUP_EVERY_S."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from canfar_desktop.core.registry import HostStatus
+from canfar_desktop.core.watch import BACKOFF_MAX_S, CLEANUP_EVERY_S, Listener, Watcher
+
+from ..helpers import wait_for
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Host:
+    """A host whose event stream breaks at once, every time."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def events(self, since: float | None = None) -> Any:
+        self.opened += 1
+        raise ConnectionError("the engine went away")
+
+
+class Service:
+    def __init__(self) -> None:
+        self.settings = SimpleNamespace(user="ada")
+        self.ledger = SimpleNamespace(warning="")
+        self.cleaned: list[str] = []
+        self.listed = 0
+        self.the_host = Host()
+
+    def host_names(self) -> list[str]:
+        return ["local"]
+
+    def host(self, name: str) -> Host:
+        return self.the_host
+
+    def list_all(self, probe: bool = True) -> tuple[list[Any], dict[str, Any]]:
+        self.listed += 1
+        return [], {}
+
+    def recover_gated(self, sessions: Any) -> list[Any]:
+        return []
+
+    def enforce_expiry(self, sessions: Any) -> list[Any]:
+        return []
+
+    def cleanup_orphans(self, host: str) -> list[str]:
+        self.cleaned.append(host)
+        return []
+
+    def host_status(self, name: str) -> HostStatus:
+        return HostStatus(name, True)
+
+    def reset_host(self, name: str) -> None:
+        pass
+
+    def forget_readiness(self, container_id: str) -> None:
+        pass
+
+
+def test_refresh_requests_coalesce_the_earliest_wins() -> None:
+    clock = Clock()
+    w = Watcher(Service(), Listener(), clock=clock)  # type: ignore[arg-type]
+    w.refresh(5.0)
+    w.refresh(2.0)
+    w.refresh(30.0)
+    assert w._due == clock.now + 2.0
+    w.refresh()
+    assert w._due == clock.now, "a refresh asked for now is not held back by a later one"
+    w.set_reconcile_interval(60.0)
+    assert w._due == clock.now + 60.0
+
+
+def test_clean_up_runs_at_most_once_per_period() -> None:
+    clock = Clock()
+    service = Service()
+    w = Watcher(service, Listener(), clock=clock)  # type: ignore[arg-type]
+    w._collect()
+    clock.now += CLEANUP_EVERY_S / 2
+    w._collect()
+    assert service.cleaned == ["local"] and service.listed == 2, "every pass lists; only the first cleans up"
+    clock.now += CLEANUP_EVERY_S / 2 + 1
+    w._collect()
+    assert service.cleaned == ["local", "local"]
+
+
+class Waits(threading.Event):
+    """The follower's wake-up event: records each back-off instead of sleeping it."""
+
+    def __init__(self, stop_after: int, watcher: Watcher) -> None:
+        super().__init__()
+        self.waited: list[float] = []
+        self._stop_after = stop_after
+        self._watcher = watcher
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.append(float(timeout or 0))
+        if len(self.waited) >= self._stop_after:
+            self._watcher._stop.set()
+        return False
+
+
+def test_a_broken_event_stream_is_retried_with_a_doubling_back_off_up_to_its_cap() -> None:
+    service = Service()
+    w = Watcher(service, Listener())  # type: ignore[arg-type]
+    waits = Waits(10, w)
+    w._wake["local"] = waits
+    w._follow("local")
+    wait_for(lambda: len(waits.waited) >= 10, 10, "ten retries of the event stream")
+    assert waits.waited[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert max(waits.waited) == BACKOFF_MAX_S and waits.waited[-1] == BACKOFF_MAX_S
+    assert service.the_host.opened == 10, "one attempt to open the stream per wait"
+    assert w._due is not None, "each break asks for a listing: the engine may have gone away"

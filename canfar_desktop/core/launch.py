@@ -152,10 +152,10 @@ class Launcher:
         plan = replace(plan, group_add=[p.gid for p in groups])  # the user's projects, named by add_user
         report("creating", None)
         with self.ledger.hold(f"launching-{session_id}"):
-            return self._create_and_start(dh, plan, image_id, report, groups, secret)
+            return self._create_and_start(dh, plan, image_id, report, secret, groups)
 
     def _create_and_start(self, dh: SessionHost, plan: ContainerPlan, image_id: str,
-                          report: ProgressFn, groups: Sequence[Project] = (), secret: str = "") -> Session:
+                          report: ProgressFn, secret: str, groups: Sequence[Project] = ()) -> Session:
         session_id = plan.session_id
         kind = get_kind(plan.labels[L_KIND])
         gated = needs_gate(kind)

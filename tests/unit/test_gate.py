@@ -152,3 +152,12 @@ def test_the_probe_says_only_whether_the_app_answers(gate: int) -> None:
     assert get(gate, PROBE_PATH) == (204, {"Content-Length": "0", "Connection": "close",
                                            "Cache-Control": "no-store"}, "")
     assert get(gate, PROBE_PATH + "?x=/page")[0] == 204, "the probe path is fixed by the launch, not the caller"
+
+
+@pytest.mark.parametrize("secret", ["", "short"])
+def test_a_gate_without_a_real_secret_refuses_to_start(secret: str) -> None:
+    env = {**os.environ, "CANFAR_GATE_PORT": str(free_port()), "CANFAR_GATE_UPSTREAM": "1",
+           "CANFAR_GATE_SECRET": secret}
+    done = subprocess.run([sys.executable, str(GATE)], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0 and "CANFAR_GATE_SECRET is missing or too short" in done.stderr
+    assert "gate ready" not in done.stdout

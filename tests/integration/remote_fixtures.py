@@ -292,9 +292,14 @@ def tls_engine(docker_engine: Any, session_images: dict[str, str]) -> Iterator[T
 
 def move_images(source: Any, target: Any, refs: tuple[str, ...]) -> None:
     """No registry here: copy images from one engine to another with save | load."""
-    for ref in refs:
-        target.images.load(source.api.get_image(ref, chunk_size=1024 * 1024))  # the tar names `ref`
-        assert target.images.get(ref), f"{ref} did not load into the other engine"
+    saved = source.api.timeout, target.api.timeout
+    source.api.timeout = target.api.timeout = 600  # a busy engine may think for a while before a 1 GB save
+    try:
+        for ref in refs:
+            target.images.load(source.api.get_image(ref, chunk_size=1024 * 1024))  # the tar names `ref`
+            assert target.images.get(ref), f"{ref} did not load into the other engine"
+    finally:
+        source.api.timeout, target.api.timeout = saved
 
 
 def _stop_engine(engine: TlsEngine) -> None:

@@ -114,20 +114,29 @@ def open_gate(dh: SessionHost, plan: ContainerPlan, kind: Kind, secret: str) -> 
     dh.ensure_network(plan.network)
     gate_id = dh.create(gate_plan(plan, kind, secret))
     try:
-        start_gate(dh, gate_id)
+        data = start_gate(dh, gate_id)
         dh.keep_running(gate_id)  # an engine restart brings it back (the session follows, see recover)
-        return gate_id, published_port(dh.inspect(gate_id))
+        return gate_id, published_port(data)
     except BaseException:
         dh.remove(gate_id)
         raise
 
 
-def start_gate(dh: SessionHost, gate: str) -> None:
-    """Start a gate and wait until it says its firewall is up."""
+def start_gate(dh: SessionHost, gate: str) -> dict[str, Any]:
+    """Start a gate and wait until it says its firewall is up; returns its inspect document."""
+    from .session import parse_time  # session reads gated sessions' links from here
+
     dh.start(gate)
     deadline = time.monotonic() + GATE_START_S
-    while not _ready_since_start(dh, gate):
-        state = dh.inspect(gate).get("State") or {}
+    while True:
+        data = dh.inspect(gate)
+        state = data.get("State") or {}
+        started = parse_time(state.get("StartedAt"))
+        for line in dh.logs(gate, tail=20, timestamps=True).splitlines():  # an earlier run's line does not count
+            stamp, _, text = line.partition(b" ")
+            when = parse_time(stamp.decode(errors="replace"))
+            if text.startswith(READY_MARK) and (started is None or (when is not None and when >= started)):
+                return data
         if state.get("Status") in ("exited", "dead"):
             lines = dh.logs(gate, tail=3).decode(errors="replace").strip().splitlines()
             raise LaunchError(f"The session's gate stopped: {lines[-1] if lines else state.get('ExitCode')}",
@@ -137,19 +146,6 @@ def start_gate(dh: SessionHost, gate: str) -> None:
             raise LaunchError(f"The session's gate did not start within {GATE_START_S:.0f} s",
                               "see the engine's load (canfar-desktop stats) and launch again")
         time.sleep(0.02)
-
-
-def _ready_since_start(dh: SessionHost, gate: str) -> bool:
-    """Whether the gate said it is ready since it last started (an earlier run's line does not count)."""
-    from .session import parse_time  # session reads gated sessions' links from here
-
-    started = parse_time((dh.inspect(gate).get("State") or {}).get("StartedAt"))
-    for line in dh.logs(gate, tail=20, timestamps=True).splitlines():
-        stamp, _, text = line.partition(b" ")
-        when = parse_time(stamp.decode(errors="replace"))
-        if text.startswith(READY_MARK) and (started is None or (when is not None and when >= started)):
-            return True
-    return False
 
 
 def published_port(data: dict[str, Any]) -> int:

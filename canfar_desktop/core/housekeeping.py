@@ -29,8 +29,6 @@ from .storage import SCRATCH_VOLUME_PREFIX, remove_scratch, remove_scratch_dir
 
 SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
 NOT_JOINED = "non running container"  # the engine's refusal to start a container whose namespace is down
-
-
 REGEX_CHARS = set(".^$*+?{}[]()|\\")
 
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .errors import EngineUnavailable
 from .host import Dialer, Target
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class TunnelManager:
         self._forwards: dict[tuple[str, str, int | None, int], Forward] = {}
         self._dialers: dict[str, Dialer] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def endpoint(self, host: str, dialer: Callable[[], Dialer], target: Target) -> tuple[str, int]:
         """The local (address, port) for a target, opening the forward on first use."""
@@ -148,6 +150,9 @@ class TunnelManager:
         with self._lock:
             forward = self._forwards.get(key)
             if forward is None:
+                if self._closed:  # a refresh still running while the app exits opens nothing new
+                    raise EngineUnavailable(f"{host}: the app is closing its connections",
+                                            "start the app or command again")
                 if host not in self._dialers:
                     self._dialers[host] = dialer()
                 forward = Forward(host, target, self._dialers[host])
@@ -169,6 +174,8 @@ class TunnelManager:
             dialer.close()
 
     def close_all(self) -> None:
+        with self._lock:
+            self._closed = True
         for host in {k[0] for k in list(self._forwards)} | set(self._dialers):
             self.close_host(host)
 

@@ -7,6 +7,9 @@ Nothing new listens on the remote network.
 
 from __future__ import annotations
 
+import select
+import ssl
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +41,12 @@ RELAY_SH = (
 
 
 class _ExecPipe:
-    """An exec's hijacked connection: raw bytes in, multiplexed stdout frames out."""
+    """An exec's hijacked connection: raw bytes in, multiplexed stdout frames out.
+
+    The forward pumps each direction from its own thread. An OpenSSL connection must not be read
+    and written at the same time (concurrent calls corrupt the stream), so on TLS every call takes
+    one lock on a non-blocking socket and waits for readiness outside it.
+    """
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
@@ -46,11 +54,41 @@ class _ExecPipe:
         self._send = raw if raw is not None and not hasattr(sock, "sendall") else sock
         self._pending = 0  # bytes left in the current stdout frame
         self._skip = False
+        self._tls = isinstance(self._send, ssl.SSLSocket)
+        self._io = threading.Lock()
+        if self._tls:
+            self._send.setblocking(False)
 
     def sendall(self, data: bytes) -> None:
-        self._send.sendall(data)
+        if not self._tls:
+            self._send.sendall(data)
+            return
+        view = memoryview(data)
+        wanted: tuple[list[Any], list[Any]]
+        while view:
+            with self._io:
+                try:
+                    view = view[self._send.send(view):]
+                    continue
+                except ssl.SSLWantWriteError:
+                    wanted = ([], [self._send])
+                except ssl.SSLWantReadError:
+                    wanted = ([self._send], [])
+            select.select(*wanted, [], 0.5)
 
     def _read(self, size: int) -> bytes:
+        if self._tls:
+            wanted: tuple[list[Any], list[Any]]
+            while True:
+                with self._io:
+                    try:
+                        tls_data: bytes = self._send.recv(size)
+                        return tls_data
+                    except ssl.SSLWantReadError:
+                        wanted = ([self._send], [])
+                    except ssl.SSLWantWriteError:
+                        wanted = ([], [self._send])
+                select.select(*wanted, [], 0.5)
         reader = self._send if hasattr(self._send, "recv") else self._sock
         data: bytes = reader.recv(size) if hasattr(reader, "recv") else reader.read(size)
         return data
@@ -81,6 +119,10 @@ class _ExecPipe:
                 return chunk
 
     def close(self) -> None:
+        with self._io:
+            self._close()
+
+    def _close(self) -> None:
         for thing in (self._send, self._sock):
             try:
                 thing.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import CanfarError, SettingsError
-from .platform import lock
+from .platform import lock, user_ids
 
 LOCK_TIMEOUT_S = 30.0
 
@@ -92,7 +92,8 @@ def private_dir(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         info = folder.stat()
-        if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+        ids = user_ids()
+        if info.st_mode & 0o077 and (ids is None or info.st_uid == ids[0]):
             folder.chmod(0o700)
     except OSError:
         pass

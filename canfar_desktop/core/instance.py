@@ -1,4 +1,5 @@
-"""One app instance per user: a Unix socket in the state folder that a second start talks to.
+"""One app instance per user: a Unix socket in the state folder (a named pipe on Windows) that a second
+start talks to.
 
 The CLI uses it too (`canfar-desktop open ID` opens the tab in the running app), so it is plain
 Python here; the app listens on the same path with QLocalServer.
@@ -7,12 +8,11 @@ Python here; the app listens on the same path with QLocalServer.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 from .paths import AppPaths
-from .platform import HAS_UNIX_SOCKETS
+from .platform import local_exchange
 
 
 def socket_path(paths: AppPaths) -> Path:
@@ -29,16 +29,5 @@ def send_to_running_app(paths: AppPaths, message: dict[str, Any], timeout: float
     A stale socket refuses the connection at once; once connected, the app is there, so its answer
     is awaited longer (`reply_timeout`): a busy app must not make a second start open a second app.
     """
-    path = socket_path(paths)
-    if not HAS_UNIX_SOCKETS or not path.exists():
-        return False
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(path))
-            sock.sendall(json.dumps(message).encode() + b"\n")
-            sock.settimeout(max(timeout, reply_timeout))
-            reply = sock.recv(64)
-            return reply.startswith(b"ok")
-    except OSError:
-        return False
+    reply = local_exchange(socket_path(paths), json.dumps(message).encode() + b"\n", timeout, reply_timeout)
+    return reply is not None and reply.startswith(b"ok")

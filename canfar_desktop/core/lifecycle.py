@@ -122,7 +122,7 @@ def _ended(f: Facts) -> tuple[State, str]:
         return State.FAILED, f.error
     code = f.exit_code
     if code == 0:
-        return State.TERMINATED, "exited normally"
+        return State.TERMINATED, "completed, exit code 0" if f.batch else "exited normally"
     if code == 143:
         return State.TERMINATED, "stopped"
     if code == 137:

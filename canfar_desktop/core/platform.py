@@ -1,12 +1,14 @@
 """What differs between operating systems, in one place, each with a portable fallback.
 
-File locks (flock on POSIX, msvcrt on Windows), the effective uid, local sockets, and the table of
-established TCP connections (/proc/net on Linux). Everything else in the package imports these
-instead of fcntl, os.geteuid, socket.AF_UNIX or /proc, so the package imports on any system.
+File locks (flock on POSIX, msvcrt on Windows), the user's ids and name, the single-instance channel
+(a Unix socket, or a named pipe on Windows), and the table of established TCP connections (/proc/net
+on Linux). Everything else in the package imports these instead of fcntl, pwd, os.geteuid,
+socket.AF_UNIX or /proc, so the package imports and works on any system.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -25,6 +27,7 @@ except ImportError:  # POSIX
 
 _ESTABLISHED = "01"
 HAS_UNIX_SOCKETS = hasattr(socket, "AF_UNIX")
+PIPE_PREFIX = "\\\\.\\pipe\\"  # Windows named pipes: \\.\pipe\NAME
 
 
 def effective_uid() -> int | None:
@@ -35,6 +38,58 @@ def effective_uid() -> int | None:
 
 def is_root() -> bool:
     return effective_uid() == 0
+
+
+def user_ids() -> tuple[int, int] | None:
+    """The real (uid, gid) of this process, or None where the system has no uids (Windows)."""
+    getuid, getgid = getattr(os, "getuid", None), getattr(os, "getgid", None)
+    return (int(getuid()), int(getgid())) if getuid is not None and getgid is not None else None
+
+
+def user_name(uid: int) -> str | None:
+    """The account name of a uid on this computer, or None (no such account, or no account database)."""
+    try:
+        import pwd
+    except ImportError:  # Windows
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return None
+
+
+def local_channel_name(path: Path) -> str:
+    """Where the single-instance server listens: the socket's path, or a per-user pipe name on Windows."""
+    if HAS_UNIX_SOCKETS:
+        return str(path)
+    return "canfar-desktop-" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+
+
+def local_exchange(path: Path, data: bytes, timeout: float, reply_timeout: float) -> bytes | None:
+    """Send one message to the single-instance server and read its short answer; None when none answers."""
+    if not HAS_UNIX_SOCKETS:
+        try:
+            with open(PIPE_PREFIX + local_channel_name(path), "r+b", buffering=0) as pipe:
+                pipe.write(data)
+                return pipe.read(64)
+        except OSError:
+            return None
+    if not path.exists():
+        return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(data)
+            sock.settimeout(max(timeout, reply_timeout))
+            return sock.recv(64)
+    except OSError:
+        return None
+
+
+def unix_socket() -> socket.socket:
+    """A stream socket for a Unix socket path (a local Docker engine)."""
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
 
 def lock(handle: IO[Any], blocking: bool = True, timeout: float | None = None) -> bool:

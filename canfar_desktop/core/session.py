@@ -70,6 +70,7 @@ class Session:
     finished_at: datetime | None = None
     oom_kills: tuple[datetime, ...] = ()  # processes the kernel killed at the memory limit (oom.py)
     gated: bool = False  # behind a gate that asks for the secret (core/gate.py)
+    command: tuple[str, ...] = ()  # what the container runs (a batch job's command, to run it again)
     secret: str = field(default="", repr=False)
 
     @property
@@ -157,6 +158,7 @@ def with_inspect(session: Session, data: dict[str, Any]) -> Session:
         finished_at=parse_time(state.get("FinishedAt")),
         secret=secret,
         host_port=host_port,
+        command=tuple(str(part) for part in (data.get("Config") or {}).get("Cmd") or ()),
     )
 
 

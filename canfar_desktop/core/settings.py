@@ -30,7 +30,7 @@ from .errors import SettingsError
 from .files import move_aside, open_private, take_lock
 from .files import write_atomic as write_atomic  # other modules write their files through settings
 from .paths import AppPaths as AppPaths  # where settings live, with the settings
-from .platform import is_root, unlock
+from .platform import is_root, unlock, user_ids
 
 SCHEMA_VERSION = 1
 DEFAULT_HOST = "local"
@@ -74,19 +74,21 @@ def unused_id(table: Path, first: int = FREE_ID_FIRST, last: int = FREE_ID_LAST)
 
 def default_uid() -> int:
     """Sessions never run as root: an app running as root starts them as a uid no account has."""
-    if not hasattr(os, "getuid"):
+    ids = user_ids()
+    if ids is None:
         return 1000  # Windows: the Docker VM's first user
     if _is_root():
         return unused_id(Path("/etc/passwd"))
-    return os.getuid()
+    return ids[0]
 
 
 def default_gid() -> int:
     """The session's group: the person's own, else (as root) the uid's number when no group has it."""
-    if not hasattr(os, "getgid"):
+    ids = user_ids()
+    if ids is None:
         return 1000
-    if not _is_root() and os.getgid() != 0:
-        return os.getgid()
+    if not _is_root() and ids[1] != 0:
+        return ids[1]
     uid = default_uid()
     groups = Path("/etc/group")
     return uid if unused_id(groups, uid, uid) == uid else unused_id(groups)

@@ -34,6 +34,7 @@ from ..core.settings import AppPaths, load_settings
 from . import theme
 from .api_settings import ApiController, serve_if_enabled
 from .catalogue_dialog import install as install_catalogue
+from .desktop_apps import DesktopAppsBridge
 from .desktop_apps import install as install_desktop_apps
 from .monitors import Monitors
 from .notifications import Notifier
@@ -74,6 +75,7 @@ class App:
     troubleshooting: Troubleshooting
     notifier: Notifier
     api: ApiController
+    desktop_apps: DesktopAppsBridge
     tray: TrayController | None = None
 
 
@@ -101,14 +103,14 @@ def build_app(service: SessionService, paths: AppPaths, settings_warning: str | 
     window.troubleshoot_requested.connect(ts.show_session)
     window.session_area.current_changed.connect(ts.follow)  # F12 shows the tab in front
     notifier = Notifier(store, service, window.messages, window.renew, window)  # ready/failed/expiry notices
-    window.desktop_apps = install_desktop_apps(service, store, window)  # desktops' Astro Software menus
+    desktop_apps = install_desktop_apps(service, store, window.messages, window)  # desktops' Astro Software menus
     install_catalogue(window, service, runner)  # File › Images…: the image catalogue
     if settings_warning:
         window.messages.show_message("Settings were reset", settings_warning, "warning", timeout_ms=0)
     prune_profiles_once(store, paths)
     if start:
         store.start()
-    return App(service, runner, store, window, monitors, ts, notifier, api)
+    return App(service, runner, store, window, monitors, ts, notifier, api, desktop_apps)
 
 
 def prune_profiles_once(store: SessionStore, paths: AppPaths) -> None:

@@ -33,7 +33,7 @@ from ..core.lifecycle import State
 from ..core.oom import describe as describe_oom
 from ..core.session import Session
 from ..core.settings import Resources
-from . import icons
+from . import icons, job_card
 from .charts import CardMonitors
 from .host_badge import UNREACHABLE_COLOUR, HostBadge, unreachable_reason
 from .theme import STATE_COLOURS
@@ -98,6 +98,8 @@ class SessionCard(QFrame):
         self.pending: PendingLaunch | None = None
         self.host_unreachable = False
         self.compact = False
+        self.share_button: QToolButton | None = None  # Share… and its "shared until" line (ui/sharing.py)
+        self.share_line: QLabel | None = None
         self._badge_look = ("", "#718096")
 
         self.kind_icon = QLabel()
@@ -264,6 +266,8 @@ class SessionCard(QFrame):
         self._place_tools()
         self._show_details(failed, self.reason.full_text())
         self.setAccessibleName(f"{KINDS[s.kind].title if s.kind in KINDS else s.kind} session {s.name}, {s.state.value}")
+        if is_batch(s.kind):
+            job_card.present(self, s, now)
 
     def show_pending(self, p: PendingLaunch) -> None:
         self.session, self.pending = None, p
@@ -308,7 +312,7 @@ class SessionCard(QFrame):
         policy.setRetainSizeWhenHidden(not compact)  # compact cards keep no room for the sparklines
         self.monitors.setSizePolicy(policy)
         self._badge(*self._badge_look)
-        share = getattr(self, "share_button", None)  # the sharing module's button, when installed
+        share = self.share_button
         if share is not None and compact:
             share.setVisible(False)  # in the menu instead
         self._place_tools()
@@ -321,7 +325,7 @@ class SessionCard(QFrame):
 
     def _fill_more(self) -> None:
         self.more_menu.clear()
-        share = getattr(self, "share_button", None)
+        share = self.share_button
         if share is not None and self.session is not None and self.session.state in (State.RUNNING, State.SUSPENDED) \
                 and not self.host_badge.platform:
             self.more_menu.addAction(share.text()).triggered.connect(share.click)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.app_broker import AppBroker
 from ..core.service import SessionService
+from .messages import MessageBar
 from .store import SessionStore
 
 
@@ -41,12 +42,10 @@ class DesktopAppsBridge(QObject):
         self.broker.close()
 
 
-def install(service: SessionService, store: SessionStore, window: QObject) -> DesktopAppsBridge:
+def install(service: SessionService, store: SessionStore, messages: MessageBar, window: QObject) -> DesktopAppsBridge:
     """The broker for this window's lifetime; its notices appear in the window's message bar."""
     bridge = DesktopAppsBridge(service, store, window)
-    messages = getattr(window, "messages", None)
-    if messages is not None:
-        bridge.notice.connect(lambda text, _sid: messages.show_message(
-            text, "", "error" if text.startswith("Could not") else "info"))
+    bridge.notice.connect(lambda text, _sid: messages.show_message(
+        text, "", "error" if text.startswith("Could not") else "info"))
     window.destroyed.connect(bridge.close)
     return bridge

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from ..core.errors import CanfarError
@@ -38,7 +39,9 @@ from .tasks import Latest
 from .transfers import human
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    from ..core.service import SessionService
+    from .tasks import Runner
+    from .transfers import Transfers
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 FOLDER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -47,11 +50,12 @@ FOLDER_ROLE = Qt.ItemDataRole.UserRole + 1
 class FilesDialog(QDialog):
     """Browse one session's /arc: Up, a path to type, folders to enter; Upload here, Download, Refresh."""
 
-    def __init__(self, window: MainWindow, s: Session, path: str = "") -> None:
-        super().__init__(window)
-        self.window_, self.session = window, s
+    def __init__(self, parent: QWidget, service: SessionService, runner: Runner, transfers: Transfers, s: Session,
+                 path: str = "") -> None:
+        super().__init__(parent)
+        self.service, self.transfers, self.session = service, transfers, s
         self.path = f"/arc/home/{s.owner}"
-        self.listing = Latest(window.runner)  # a newer folder supersedes the one still loading
+        self.listing = Latest(runner)  # a newer folder supersedes the one still loading
         self.setWindowTitle(f"Files of {s.name}")
         self.setObjectName("filesDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -127,7 +131,7 @@ class FilesDialog(QDialog):
     def go(self, path: str) -> None:
         """Show a folder (relative paths start at the home folder); the old listing stays until it comes."""
         self.status.setText(f"Reading {path}…")
-        self.listing.run(self.window_.service.list_folder, self.session, path, on_done=self._show,
+        self.listing.run(self.service.list_folder, self.session, path, on_done=self._show,
                          on_error=self._failed)
 
     def refresh(self) -> None:
@@ -185,7 +189,7 @@ class FilesDialog(QDialog):
 
     def upload(self, files: list[Path]) -> None:
         if files:
-            self.window_.transfers.copy_in(self.session, files, self.path.rstrip("/") + "/", then=self._after_copy)
+            self.transfers.copy_in(self.session, files, self.path.rstrip("/") + "/", then=self._after_copy)
 
     def download(self, folder: Path | None = None) -> None:
         """Download the selection; without `folder`, ask where (Downloads first)."""
@@ -199,7 +203,7 @@ class FilesDialog(QDialog):
             if not chosen:
                 return
             folder = Path(chosen)
-        self.window_.transfers.copy_out(self.session, paths, folder)
+        self.transfers.copy_out(self.session, paths, folder)
 
     def _after_copy(self) -> None:
         if self.isVisible():

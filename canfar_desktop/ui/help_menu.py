@@ -28,7 +28,14 @@ from ..core.session import Session
 from .guide import DOCS_URL, SECTIONS, SUPPORT_EMAIL
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    from collections.abc import Callable
+
+    from PySide6.QtWidgets import QMainWindow
+
+    from ..core.service import SessionService
+    from .messages import MessageBar
+    from .store import SessionStore
+    from .tasks import Runner
 
 
 class GuideDialog(QDialog):
@@ -52,8 +59,11 @@ class GuideDialog(QDialog):
 class HelpMenu:
     """Builds the Help menu on the window's menu bar; `copy_report(session)` is also a public hook."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(self, window: QMainWindow, service: SessionService, runner: Runner, store: SessionStore,
+                 messages: MessageBar, front: Callable[[], tuple[str, str] | None]) -> None:
+        self.window = window  # the menu bar's owner and the dialogs' parent
+        self.service, self.runner, self.store, self.messages = service, runner, store, messages
+        self.front = front  # (host, id) of the session whose tab is in front, if any
         self.menu = window.menuBar().addMenu("&Help")
         self.menu.setObjectName("helpMenu")
         guide = self.menu.addMenu("&Guide")
@@ -104,7 +114,7 @@ class HelpMenu:
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import qVersion
 
-        paths = self.window.paths
+        paths = self.service.paths
         box = QMessageBox(QMessageBox.Icon.NoIcon, "About CANFAR Desktop",
                           f"<b>CANFAR Desktop {__version__}</b>", parent=self.window)
         box.setIconPixmap(self.window.windowIcon().pixmap(64, 64))
@@ -124,8 +134,8 @@ class HelpMenu:
 
     def _candidates(self) -> list[Session]:
         """The session in front first, then every other one the dashboard shows."""
-        sessions = list(self.window.store.all())
-        front = self.window.session_area.current_key()
+        sessions = list(self.store.all())
+        front = self.front()
         sessions.sort(key=lambda s: (front != (s.host, s.id), s.name))
         return sessions
 
@@ -144,15 +154,10 @@ class HelpMenu:
         def done(text: str) -> None:
             self.last_report = text
             QGuiApplication.clipboard().setText(text)
-            self.window.messages.show_message(f"Support report of {s.name} copied",
-                                              f"secrets are removed; paste it into a mail to {SUPPORT_EMAIL}", "info")
+            self.messages.show_message(f"Support report of {s.name} copied",
+                                       f"secrets are removed; paste it into a mail to {SUPPORT_EMAIL}", "info")
 
         def failed(err: CanfarError) -> None:
-            self.window.messages.show_error(err, f"Could not write the support report of {s.name}")
+            self.messages.show_error(err, f"Could not write the support report of {s.name}")
 
-        self.window.runner.run(support_report, self.window.service, s, on_done=done, on_error=failed)
-
-
-def install(window: MainWindow) -> HelpMenu:
-    """The window's one hook: `self.help = help_menu.install(self)` after its other menus."""
-    return HelpMenu(window)
+        self.runner.run(support_report, self.service, s, on_done=done, on_error=failed)

@@ -218,6 +218,7 @@ class LaunchDialog(QDialog):
         left = QVBoxLayout()
         left.addWidget(self.kinds, 1)
         self.recent = RecentPanel(service, runner, self)  # recent launches and presets, one click each
+        self.recent.chosen.connect(self._validated)
         left.addWidget(self.recent)
         body.addLayout(left)
         body.addLayout(right, 1)

@@ -9,7 +9,7 @@ failed is never offered first again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
@@ -53,7 +53,7 @@ class Launches(QObject):
 
     def start(self, kind: str, image: str | None = None, name: str | None = None,
               resources: Resources | None = None, host: str | None = None, remember: bool = False,
-              on_error: Failed | None = None) -> None:
+              on_error: Failed | None = None, command: Sequence[str] = ()) -> None:
         """Have the core check what a person chose (on a worker), then launch it.
 
         A refusal goes to `on_error` (by default the message bar); `remember` keeps the choice as the
@@ -62,8 +62,12 @@ class Launches(QObject):
         def go(req: LaunchRequest) -> None:
             self.launch(req, remember)
 
-        self.runner.run(self.service.prepare_launch, kind, image, name, resources, host, on_done=go,
-                        on_error=on_error or self._report)
+        self.runner.run(self.service.prepare_launch, kind, image, name, resources, host, None, tuple(command),
+                        on_done=go, on_error=on_error or self._report)
+
+    def run_again(self, job: Session) -> None:
+        """A finished batch job's Run again: the same command, image, resources and host, as a new job."""
+        self.start(job.kind, job.image, job.name, job.resources, job.host, command=job.command)
 
     def _report(self, err: CanfarError) -> None:
         self.messages.show_error(err)
@@ -118,6 +122,10 @@ class Launches(QObject):
             recent_launches.remember(self.service, launched)  # heads the recent launches
         self.store.refresh()
         self.changed.emit()
+        if is_batch(s.kind):  # nothing to open: its card follows it, its output is in Logs
+            self.messages.show_message(f"{s.name} is running", "its card says when it ends; its output is in Logs",
+                                       "info", about=f"{s.host}/{s.id}")
+            return
         kind = KINDS[s.kind].title if s.kind in KINDS else s.kind
         self.messages.show_message(f"{s.name} is ready", f"the {kind} session opens in a tab", "info",
                                    about=f"{s.host}/{s.id}")

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSplitter, QTabWidget, QToolBar, QWidget
 
 from . import icons
 from .dashboard import MIN_WIDTH
 from .tabs import RETURN_KEY
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    from PySide6.QtCore import SignalInstance
+
+    from .window_state import WindowState
 
 TOGGLE_KEY = "F9"
 
@@ -36,15 +38,14 @@ def action(window: QWidget, text: str, icon_name: str, tip: str, keys: str) -> Q
 class ListPane(QObject):
     """The list's width, divider and toggle, and F8; `window` keeps its place between runs."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, place: WindowState, splitter: QSplitter, dashboard: QWidget,
+                 tabs: QTabWidget, tabs_shown: SignalInstance) -> None:
         super().__init__(window)
-        self.window = window
-        self.place = window.place
-        splitter = window.splitter
+        self.window, self.place, self.splitter, self.dashboard, self.tabs = window, place, splitter, dashboard, tabs
         splitter.setHandleWidth(7)
         splitter.handle(1).setToolTip(f"Drag to make the session list wider or narrower; {TOGGLE_KEY} hides it")
         splitter.splitterMoved.connect(self._moved)
-        window.session_area.shown.connect(self.tabs_shown)
+        tabs_shown.connect(self.tabs_shown)
         self.toggle_action = action(window, "Session &list", "sidebar",
                                     f"Show or hide the session list beside the tabs ({TOGGLE_KEY})", TOGGLE_KEY)
         self.toggle_action.setCheckable(True)
@@ -70,37 +71,34 @@ class ListPane(QObject):
 
     def tabs_shown(self, visible: bool) -> None:
         """With tabs the list keeps the width it was given last (or stays hidden); without, it is the page."""
-        w = self.window
         self.toggle_action.setVisible(visible)
         if not visible:
-            w.dashboard.setVisible(True)
+            self.dashboard.setVisible(True)
             return
-        w.dashboard.setVisible(self.toggle_action.isChecked())
-        total = max(w.splitter.width(), 800)
+        self.dashboard.setVisible(self.toggle_action.isChecked())
+        total = max(self.splitter.width(), 800)
         width = max(MIN_WIDTH, min(self.place.list_width, total - 300))
-        w.splitter.setSizes([width, total - width])
+        self.splitter.setSizes([width, total - width])
 
     def _moved(self, pos: int, _index: int) -> None:
-        if self.window.tabs.isVisible() and self.window.dashboard.isVisible():
+        if self.tabs.isVisible() and self.dashboard.isVisible():
             self.place.list_width = pos
 
     def toggle(self) -> None:
         """Hide or show the list beside the tabs (the View menu, the toolbar, F9)."""
-        w = self.window
-        if not w.tabs.isVisible():
+        if not self.tabs.isVisible():
             self.toggle_action.setChecked(True)
             return
-        shown = not w.dashboard.isVisible()
+        shown = not self.dashboard.isVisible()
         self.toggle_action.setChecked(shown)
         self.place.list_hidden = not shown
         self.tabs_shown(True)
 
     def take_keyboard(self) -> None:
         """F8: the keyboard leaves a remote desktop for the app (its shortcuts work again)."""
-        w = self.window
-        target: QWidget = w.tabs.tabBar() if w.tabs.isVisible() else w.dashboard
+        target: QWidget = self.tabs.tabBar() if self.tabs.isVisible() else self.dashboard
         if target.focusPolicy() == Qt.FocusPolicy.NoFocus:
             target.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        w.statusBar().showMessage("The keyboard is the app's again: Ctrl+W, Ctrl+N and the other shortcuts work; "
+        self.window.statusBar().showMessage("The keyboard is the app's again: Ctrl+W, Ctrl+N and the other shortcuts work; "
                                   "click into the desktop to give it the keys again", 6000)

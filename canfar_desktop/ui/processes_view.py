@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    import pwd
-except ImportError:  # Windows: the host has no passwd database to read names from
-    pwd = None  # type: ignore[assignment]
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.formats import human_bytes
+from ..core.platform import user_name
 from ..core.report import redact
 
 COMMAND = 5  # the column that stretches
@@ -36,11 +32,9 @@ COMMAND = 5  # the column that stretches
 def container_users(uid: int, user: str, local_host: bool) -> dict[str, str]:
     """The host's name (or number) for each account the session has → the name inside the session."""
     names = {str(uid): user, "0": "root"}
-    if local_host and pwd is not None:
-        try:
-            names[pwd.getpwuid(uid).pw_name] = user
-        except KeyError:
-            pass  # no host account has the uid: the engine shows the number
+    host_name = user_name(uid) if local_host else None  # None: no account has the uid, the engine shows it
+    if host_name is not None:
+        names[host_name] = user
     return names
 
 

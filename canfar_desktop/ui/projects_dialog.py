@@ -4,8 +4,6 @@ worker; sessions started afterwards carry the groups."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -28,9 +26,6 @@ from ..core.errors import CanfarError
 from ..core.projects import Project
 from ..core.service import SessionService
 from .tasks import Latest, Runner
-
-if TYPE_CHECKING:
-    from .window import MainWindow
 
 COLUMNS = ("Project", "Members", "Group id", "Folder")
 
@@ -189,18 +184,17 @@ class ProjectsDialog(QDialog):
         self.status.setText(f"{err.message}; {err.hint}" if err.hint else err.message)
 
 
-def add_menu_item(window: MainWindow, menu: QMenu) -> QAction:
+def add_menu_item(parent: QWidget, menu: QMenu, service: SessionService, runner: Runner) -> QAction:
     """The window's hook: File › Projects… opens the dialog."""
-    act = QAction("&Projects…", window)
+    act = QAction("&Projects…", parent)
     act.setToolTip("Project folders in /arc/projects and their groups")
-    act.triggered.connect(lambda: open_dialog(window))
+    act.triggered.connect(lambda: open_dialog(parent, service, runner))
     menu.addAction(act)
     return act
 
 
-def open_dialog(window: MainWindow) -> ProjectsDialog:
-    dialog = ProjectsDialog(window.service, window.runner, window)
+def open_dialog(parent: QWidget, service: SessionService, runner: Runner) -> ProjectsDialog:
+    dialog = ProjectsDialog(service, runner, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
-    window.projects_dialog = dialog  # type: ignore[attr-defined]  # the one shown last (tests read it)
     return dialog

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -104,10 +104,11 @@ class RecentPanel(QWidget):
     """The launch dialog's list of presets and recent launches; Launch accepts the dialog with the
     validated request (the window launches an accepted dialog's `request`)."""
 
+    chosen = Signal(object)  # the validated LaunchRequest of the entry whose Launch was pressed
+
     def __init__(self, service: SessionService, runner: Runner, dialog: QDialog) -> None:
         super().__init__(dialog)
         self.service = service
-        self.dialog = dialog
         self._job = Latest(runner)
         dialog.finished.connect(lambda _r: self._job.cancel())
         self.title = QLabel("Recent launches and presets")
@@ -164,8 +165,7 @@ class RecentPanel(QWidget):
             row.launch.setEnabled(False)
 
         def done(req: LaunchRequest) -> None:
-            self.dialog.request = req  # type: ignore[attr-defined]
-            self.dialog.accept()
+            self.chosen.emit(req)
 
         def failed(err: CanfarError) -> None:
             for row in self.rows:

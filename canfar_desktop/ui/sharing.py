@@ -32,7 +32,11 @@ from . import icons
 from .cards import SessionCard
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    import asyncio
+
+    from ..core.service import SessionService
+    from .dashboard import Dashboard
+    from .store import SessionStore
 
 SHAREABLE = (State.RUNNING, State.SUSPENDED)
 SHARED_COLOUR = "#b7791f"
@@ -185,23 +189,22 @@ class ShareDialog(QDialog):
 class Sharing(QObject):
     """The app's shares: a Share… button and a "shared until" line on each card of a running session."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        loop = window.runner.loop
-        service = window.service
+    def __init__(self, service: SessionService, loop: asyncio.AbstractEventLoop, store: SessionStore,
+                 dashboard: Dashboard, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.dashboard, self.parent_widget = dashboard, parent
         self.manager = ShareManager(service.endpoint, lambda s: landing_of(service.open_url(s)),
                                     lambda _share: loop.call_soon_threadsafe(self.refresh_cards))
         self.dialog: ShareDialog | None = None
         # queued: after the window has made the cards of this change
-        window.store.changed.connect(self.refresh_cards, Qt.ConnectionType.QueuedConnection)
+        store.changed.connect(self.refresh_cards, Qt.ConnectionType.QueuedConnection)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.manager.stop_all)
 
     def attach(self, card: SessionCard) -> None:
         """Give a card its Share… button and its "shared" line, once."""
-        if getattr(card, "share_button", None) is not None:
+        if card.share_button is not None:
             return
         button = QToolButton()
         button.setText("Share…")
@@ -219,17 +222,17 @@ class Sharing(QObject):
             return
         actions.insertWidget(actions.indexOf(card.tools[0]), button)
         layout.insertWidget(layout.count() - 1, line)
-        card.share_button, card.share_line = button, line  # type: ignore[attr-defined]
+        card.share_button, card.share_line = button, line
 
     def refresh_cards(self) -> None:
-        for card in list(self.window.dashboard.cards.values()):
+        for card in list(self.dashboard.cards.values()):
             self.attach(card)
             s = card.session
-            button, line = getattr(card, "share_button", None), getattr(card, "share_line", None)
+            button, line = card.share_button, card.share_line
             if button is None or line is None:
                 continue
             share = self.manager.get(s) if s is not None else None
-            on_platform = s is not None and s.host in self.window.dashboard.platform_hosts  # shared there, not here
+            on_platform = s is not None and s.host in self.dashboard.platform_hosts  # shared there, not here
             button.setVisible(s is not None and s.state in SHAREABLE and not card.compact and not on_platform)
             line.setVisible(share is not None)
             if share is not None:
@@ -239,14 +242,9 @@ class Sharing(QObject):
             self.dialog.show_state()
 
     def open_dialog(self, s: Session) -> ShareDialog:
-        dialog = ShareDialog(self, s, self.window)
+        dialog = ShareDialog(self, s, self.parent_widget)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         self.dialog = dialog
         dialog.open()
         return dialog
-
-
-def install(window: MainWindow) -> Sharing:
-    """The window's one hook: shares, and their button and line on the cards."""
-    return Sharing(window)

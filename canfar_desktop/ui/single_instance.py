@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from ..core.instance import send_to_running_app, socket_path
+from ..core.platform import local_channel_name
 from ..core.settings import AppPaths
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ class InstanceServer(QObject):
         """Listen on the state folder's socket, replacing a stale one nobody answers on."""
         path = socket_path(self.paths)
         path.parent.mkdir(parents=True, exist_ok=True)
+        name = local_channel_name(path)  # the path; a pipe name on Windows
         if path.exists() and not send_to_running_app(self.paths, {"ping": True}, timeout=0.5):
-            QLocalServer.removeServer(str(path))
+            QLocalServer.removeServer(name)
             path.unlink(missing_ok=True)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        ok = self.server.listen(str(path))
+        ok = self.server.listen(name)
         if not ok:
             log.warning("single-instance socket unavailable: %s", self.server.errorString())
         return ok

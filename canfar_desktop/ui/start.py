@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from .. import __version__
+from ..core.platform import is_root
 
 FIRST_PAINT_WAIT_MS = 2000
 # CARTA draws with WebGL2, which Chromium's GPU blocklist refuses on many Linux drivers and on
@@ -40,7 +41,7 @@ def parse_args(args: list[str]) -> argparse.Namespace:
 
 def prepare_qt() -> QApplication:
     """The QApplication, configured as QtWebEngine needs before it exists."""
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if is_root():
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")  # Chromium refuses root with its sandbox
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
     os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(flags + [f for f in CHROMIUM_FLAGS if f not in flags])

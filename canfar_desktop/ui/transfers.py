@@ -29,7 +29,12 @@ from ..core.transfer import Progress
 from .cards import SessionCard
 
 if TYPE_CHECKING:
-    from .window import MainWindow
+    from PySide6.QtWidgets import QTabWidget
+
+    from ..core.service import SessionService
+    from .messages import MessageBar
+    from .store import SessionStore
+    from .tasks import Runner
 
 UPDATE_S = 0.1
 COPYABLE = (State.RUNNING, State.SUSPENDED)
@@ -85,9 +90,11 @@ class TransferRow(QWidget):
 class Transfers(QObject):
     """Accepts file drops on the window and runs each copy with its row in a panel below the sessions."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, target: QWidget, tabs: QTabWidget, service: SessionService, runner: Runner,
+                 store: SessionStore, messages: MessageBar) -> None:
+        super().__init__(target)
+        self.target, self.tabs = target, tabs  # the window files are dropped on, and its session tabs
+        self.service, self.runner, self.store, self.messages = service, runner, store, messages
         self.panel = QWidget()
         self.panel.setObjectName("transfers")
         self.panel.setAccessibleName("File copies")
@@ -96,8 +103,8 @@ class Transfers(QObject):
         self.panel.setVisible(False)
         self.rows: list[TransferRow] = []
         self.last_choice: QMenu | None = None  # the "which session?" menu of the last ambiguous drop (tests)
-        window.setAcceptDrops(True)
-        window.installEventFilter(self)
+        target.setAcceptDrops(True)
+        target.installEventFilter(self)
 
     # --- dropping -------------------------------------------------------------------------------
 
@@ -127,14 +134,14 @@ class Transfers(QObject):
         if target is not None:
             self.copy_in(target, files)
             return
-        running = [s for s in self.window.store.all() if s.state in COPYABLE]
+        running = [s for s in self.store.all() if s.state in COPYABLE]
         if not running:
-            self.window.messages.show_message("No session to copy into", "launch a session, then drop the files on it",
+            self.messages.show_message("No session to copy into", "launch a session, then drop the files on it",
                                               "warning")
         elif len(running) == 1:
             self.copy_in(running[0], files)
         else:
-            menu = QMenu(self.window)
+            menu = QMenu(self.target)
             menu.setObjectName("copyTarget")
             menu.addSection(f"Copy {len(files)} item{'s' if len(files) != 1 else ''} into")
             for s in running:
@@ -146,13 +153,13 @@ class Transfers(QObject):
 
     def session_at(self, pos: QPoint) -> Session | None:
         """The session of the card, or of the tab in the tab bar, under a window position."""
-        widget = self.window.childAt(pos)
-        tabs = self.window.tabs
+        widget = self.target.childAt(pos)
+        tabs = self.tabs
         while widget is not None:
             if isinstance(widget, SessionCard):
                 return widget.session
             if widget is tabs.tabBar():
-                index = tabs.tabBar().tabAt(tabs.tabBar().mapFrom(self.window, pos))
+                index = tabs.tabBar().tabAt(tabs.tabBar().mapFrom(self.target, pos))
                 return getattr(tabs.widget(index), "session", None) if index >= 0 else None
             if widget is tabs:
                 return getattr(tabs.currentWidget(), "session", None)
@@ -172,7 +179,7 @@ class Transfers(QObject):
 
         return self._copy(f"Copying {names} to {s.name}:{home}", f"Copy of {names}", f"Copied {names} to {s.name}", landed,
                           f"Could not copy {names} to {s.name}", then,
-                          lambda progress, cancel: self.window.service.copy_in(s, files, home, progress, cancel))
+                          lambda progress, cancel: self.service.copy_in(s, files, home, progress, cancel))
 
     def copy_out(self, s: Session, paths: list[str], folder: Path,
                  then: Callable[[], None] | None = None) -> TransferRow:
@@ -180,7 +187,7 @@ class Transfers(QObject):
         names = ", ".join(posixpath.basename(p.rstrip("/")) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
 
         def work(progress: Callable[[Progress], None], cancel: threading.Event) -> list[Path]:
-            return [self.window.service.copy_out(s, path, f"{folder}{os.sep}", progress, cancel) for path in paths]
+            return [self.service.copy_out(s, path, f"{folder}{os.sep}", progress, cancel) for path in paths]
 
         return self._copy(f"Downloading {names} from {s.name} to {folder}", f"Download of {names}",
                           f"Downloaded {names} from {s.name}",
@@ -194,7 +201,7 @@ class Transfers(QObject):
         cancel = threading.Event()
         row = TransferRow(title, cancel)
         self._add(row)
-        loop = self.window.runner.loop
+        loop = self.runner.loop
         last = [0.0]
 
         def progress(p: Progress) -> None:  # a worker thread
@@ -205,20 +212,20 @@ class Transfers(QObject):
 
         def done(result: Any) -> None:
             self._remove(row)
-            self.window.messages.show_message(done_title, where(result), "info")
+            self.messages.show_message(done_title, where(result), "info")
             if then is not None:
                 then()
 
         def failed(err: CanfarError) -> None:
             self._remove(row)
             if cancel.is_set():
-                self.window.messages.show_message(f"{noun} cancelled", "nothing was left behind", "info")
+                self.messages.show_message(f"{noun} cancelled", "nothing was left behind", "info")
             else:
-                self.window.messages.show_error(err, failed_title)
+                self.messages.show_error(err, failed_title)
             if then is not None:
                 then()
 
-        self.window.runner.run(work, progress, cancel, on_done=done, on_error=failed)
+        self.runner.run(work, progress, cancel, on_done=done, on_error=failed)
         return row
 
     def _add(self, row: TransferRow) -> None:
@@ -232,12 +239,3 @@ class Transfers(QObject):
         row.setParent(None)
         row.deleteLater()
         self.panel.setVisible(bool(self.rows))
-
-
-def install(window: MainWindow) -> Transfers:
-    """The window's one hook: drops accepted, and the copies' panel below the sessions."""
-    transfers = Transfers(window)
-    layout = window.centralWidget().layout()
-    if layout is not None:
-        layout.addWidget(transfers.panel)
-    return transfers

@@ -30,25 +30,29 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import CanfarError
+from ..core.kinds import is_batch
 from ..core.lifecycle import State
 from ..core.plan import LaunchRequest
 from ..core.platform_hosts import is_platform
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import AppPaths, Settings
-from . import help_menu, icons, projects_dialog, sharing, theme, transfers, window_state
+from . import icons, projects_dialog, theme, window_state
 from .api_settings import ApiController
 from .cards import PendingLaunch, SessionCard
 from .dashboard import Dashboard
 from .dialogs import confirm_delete, format_events, show_lines
+from .help_menu import HelpMenu
 from .launches import Launches
 from .list_pane import ListPane
 from .messages import EngineBanner, MessageBar
 from .profiles import discard_profile
+from .sharing import Sharing
 from .shortcuts import install_shortcuts
 from .store import SessionStore
 from .tabs import SessionTabs
 from .tasks import Runner
+from .transfers import Transfers
 
 if TYPE_CHECKING:
     from .browser import SessionTab
@@ -105,6 +109,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.messages.attach(central)  # floats over the page: never moves it
+        # files dropped on cards, tabs or the dashboard go to /arc, with a panel of copies below the sessions
+        self.transfers = Transfers(self, self.tabs, service, runner, store, self.messages)
+        layout.addWidget(self.transfers.panel)
+        # Share… on cards: a session reachable from other devices for a while
+        self.sharing = Sharing(service, runner.loop, store, self.dashboard, self)
 
         # The troubleshooting panel's place: an empty, hidden dock until the composition root fills it.
         self.troubleshooting_dock = QDockWidget("Troubleshooting", self)
@@ -145,7 +154,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action("&New session…", "add", lambda: self.new_session(), "Launch a new session (Ctrl+N)",
                                        "Ctrl+N")
         self.refresh_action = self._action("&Refresh", "refresh", self.refresh, "Refresh the sessions now (F5)", "F5")
-        self.list_pane = ListPane(self)  # the list beside the tabs: width, divider, toggle (F9); F8
+        self.list_pane = ListPane(self, self.place, self.splitter, self.dashboard, self.tabs,
+                                  self.session_area.shown)  # the list beside the tabs: width, divider, toggle (F9); F8
         self.list_action, self.return_action = self.list_pane.toggle_action, self.list_pane.return_action
         self.settings_action = self._action("&Settings…", "settings", self.open_settings, "Docker host, /arc, "
                                             "defaults, limits and theme")
@@ -157,7 +167,7 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.new_action)
         file_menu.addAction(self.settings_action)
-        projects_dialog.add_menu_item(self, file_menu)  # project folders and their groups
+        projects_dialog.add_menu_item(self, file_menu, self.service, self.runner)  # project folders and their groups
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view = menu.addMenu("&View")
@@ -165,9 +175,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.troubleshooting_dock.toggleViewAction())
         view.addSeparator()
         view.addAction(self.return_action)
-        self.help_menu = help_menu.install(self)  # guide, support contact and report, About
-        self.transfers = transfers.install(self)  # files dropped on cards, tabs or the dashboard go to /arc
-        self.sharing = sharing.install(self)  # Share… on cards: a session reachable from other devices for a while
+        self.help_menu = HelpMenu(self, self.service, self.runner, self.store, self.messages,
+                                  self.session_area.current_key)  # guide, support contact and report, About
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
@@ -333,6 +342,8 @@ class MainWindow(QMainWindow):
         """A failed card's Edit and retry (or Launch again): the dialog, filled with that launch's choices."""
         if item is None:
             return None
+        if isinstance(item, Session) and is_batch(item.kind):  # a job runs its command again, no dialog
+            return self.launches.run_again(item)
         dialog = self.new_session(item.kind)
         dialog.preset(item.kind, item.image, item.name, item.resources, item.host)
         if isinstance(item, PendingLaunch):  # the new launch takes the failed one's place
@@ -393,7 +404,7 @@ class MainWindow(QMainWindow):
 
         if s is None:
             return None
-        dialog = FilesDialog(self, s)
+        dialog = FilesDialog(self, self.service, self.runner, self.transfers, s)
         dialog.open()
         return dialog
 

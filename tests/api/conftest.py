@@ -40,6 +40,7 @@ class ApiServer:
     user: str
     client_home: Path
     proc: subprocess.Popen[str]
+    log: Path  # the server's stderr: one line per request
 
     @property
     def paths(self) -> AppPaths:
@@ -67,6 +68,10 @@ class ApiServer:
         """Run canfar-desktop's own CLI on the same settings."""
         return subprocess.run([sys.executable, "-m", "canfar_desktop", *args], env=self.env(), capture_output=True,
                               text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
 
     def python(self, code: str) -> Any:
         """Run a script with the client's Python API in its own environment; it prints one JSON value."""
@@ -132,7 +137,8 @@ def api_server(tmp_path_factory: pytest.TempPathFactory, docker_engine: object,
         proc.kill()
         pytest.fail(f"canfar-desktop api printed no export lines within {START_TIMEOUT_S} s: "
                     f"{(root / 'server.log').read_text()[-2000:]}", pytrace=False)
-    server = ApiServer(exports["CANFAR_URL"], exports["CANFAR_TOKEN"], home, user, client_home, proc)
+    server = ApiServer(exports["CANFAR_URL"], exports["CANFAR_TOKEN"], home, user, client_home, proc,
+                       root / "server.log")
     try:
         yield server
     finally:

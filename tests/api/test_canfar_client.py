@@ -76,12 +76,16 @@ def test_notebook_through_the_client_from_create_to_delete(api: ApiServer) -> No
     renewed = api.canfar("renew", sid).stdout
     assert "renewed 1" in renewed
     after = next(s for s in json.loads(api.http("GET", "/session")[1]) if s["id"] == sid)
-    assert after["expiryTime"] >= raw["expiryTime"]
+    assert after["expiryTime"] > raw["expiryTime"], "renew moves the expiry to a full lifetime from now"
 
     stats = api.canfar("stats").stdout
     assert "Total" in stats and "Usage" in stats
     images = api.canfar("image", "ls").stdout
     assert "notebook:latest" in images
+
+    table = api.canfar("ps").stdout  # the plain table a person reads
+    row = next(line for line in table.splitlines() if sid in line)
+    assert "x" in row.split() and "notebook" in row and "Running" in row
 
     listed = api.desktop("ps")  # made through the API, listed by canfar-desktop's own CLI
     assert listed.returncode == 0 and sid in listed.stdout, listed.stderr

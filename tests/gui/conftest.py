@@ -82,6 +82,7 @@ def make_app(qtbot: Any, make_service: Callable[..., Any], paths: AppPaths) -> I
             parts.window.close()
         except RuntimeError:  # already deleted with the test's widgets
             pass
+        parts.api.stop()  # a background API a test turned on stops with its app
         parts.runner.shutdown()  # nothing of this test's work lands in the next one
 
 

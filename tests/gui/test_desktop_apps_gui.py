@@ -94,7 +94,7 @@ def test_desktop_menu_opens_ds9_on_a_fits_file_and_topcat(make_app: Any, qtbot: 
     assert len(seen) == 2, f"the desktop did not change size with its tab: {seen}"
 
     # the Applications menu, opened as a person does, shows Astro Software with the host's applications
-    qtbot.waitUntil(lambda: desktop.id in window.desktop_apps.broker.following, timeout=20000)
+    qtbot.waitUntil(lambda: desktop.id in parts.desktop_apps.broker.following, timeout=20000)
     qtbot.waitUntil(lambda: "canfar-app-canfar-desktop-ds9-latest.desktop" in exec_in(
         docker_engine, cid, ["ls", "/var/lib/canfar-desktop/share/applications"])[1], timeout=30000)
     xdotool(docker_engine, cid, "mousemove", "40", "14", "click", "1")

@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from canfar_desktop.ui.projects_dialog import ProjectsDialog
+
 from .conftest import screenshot
 
 
@@ -15,7 +17,8 @@ def test_projects_dialog_creates_a_project_and_adds_a_member(make_window: Any, q
     window = make_window()
     [item] = [a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Projects…"]
     item.trigger()
-    dialog = window.projects_dialog
+    dialog = window.findChild(ProjectsDialog)
+    assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.status.text() == "No projects on this host yet.", timeout=20000)
 
     name = f"m31-{secrets.token_hex(2)}"

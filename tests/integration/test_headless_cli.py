@@ -24,7 +24,7 @@ def test_a_job_runs_to_the_end_and_keeps_its_output(make_service: Callable[..., 
              "--", "python3", "-c", "import os; print('answer', 6 * 7, os.environ['REPLICA_ID'])")
     assert ok.returncode == 0, ok.stderr
     job = ok.stdout.strip()
-    assert "Terminated (exited normally)" in ok.stderr
+    assert "Terminated (completed, exit code 0)" in ok.stderr
     assert cli(service, "logs", job).stdout.strip() == "answer 42 1"
     failed = cli(service, "create", "headless", session_images["contributed"], "-n", "job-bad", "--wait",
                  "--", "sh", "-c", "echo broken >&2; exit 3")

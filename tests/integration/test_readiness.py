@@ -75,3 +75,33 @@ def test_a_ready_session_is_noticed_within_100_ms(make_service: Callable[..., Se
     print(f"ready noticed after {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
     assert statistics.median(delays) < NOTICED_WITHIN_S, f"noticed {[round(d * 1000) for d in delays]} ms after ready"
     assert max(delays) < 3 * NOTICED_WITHIN_S, f"one launch noticed {max(delays) * 1000:.0f} ms after ready"
+
+
+def test_a_lookup_inspects_and_probes_only_the_match(make_service: Callable[..., SessionService],
+                                                     session_images: dict[str, str]) -> None:
+    service = make_service(session_limit=5)
+    made = [service.wait_ready(service.launch(service.prepare_launch("notebook", session_images["notebook"],
+                                                                      f"look-{n}")), 120) for n in range(3)]
+    assert all(s.state == State.RUNNING for s in made), [s.reason for s in made]
+    host = service.host("local")
+    probed: list[str] = []
+    inspected: list[str] = []
+    real_probe, real_inspect = service.lister.probe, host.inspect
+
+    def probe(s: object) -> bool:
+        probed.append(getattr(s, "id", ""))
+        return real_probe(s)  # type: ignore[arg-type]
+
+    def inspect(container_id: str) -> dict[str, object]:
+        inspected.append(container_id)
+        return real_inspect(container_id)
+
+    service.lister.probe = probe  # type: ignore[method-assign]
+    host.inspect = inspect  # type: ignore[method-assign]
+    try:
+        found = service.get("look-1")
+    finally:
+        del service.lister.probe, host.inspect
+    assert found.id == made[1].id and found.state == State.RUNNING
+    assert set(probed) <= {made[1].id}, f"probed others: {probed}"
+    assert set(inspected) == {made[1].container_id}, f"inspected others: {inspected}"

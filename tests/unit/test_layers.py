@@ -3,7 +3,9 @@
 - core never imports Qt, the CLI, the UI or the API server;
 - only core/backends/ imports the Docker SDK or paramiko;
 - the UI never imports the backend modules;
-- the package imports where fcntl, os.geteuid and AF_UNIX are missing (Windows).
+- the package imports where fcntl, os.geteuid and AF_UNIX are missing (Windows);
+- what differs between systems (uids, account names, file locks, Unix sockets) is used in
+  core/platform.py only.
 """
 
 from __future__ import annotations
@@ -90,8 +92,36 @@ def test_imports_without_posix_only_modules(module: str) -> None:
         f"import {module}\n"
         "from canfar_desktop.core import platform\n"
         "assert platform.effective_uid() is None and not platform.HAS_UNIX_SOCKETS\n"
+        "assert platform.user_ids() is None and platform.user_name(0) is None\n"
+        "from canfar_desktop.core.settings import default_gid, default_uid\n"
+        "assert (default_uid(), default_gid()) == (1000, 1000)\n"
+        "from canfar_desktop.core.instance import send_to_running_app\n"
+        "from canfar_desktop.core.paths import AppPaths\n"
+        "from pathlib import Path\n"
+        "assert send_to_running_app(AppPaths(Path('/nonexistent'), Path('/nonexistent'), Path('/nonexistent')),"
+        " {'ping': True}, timeout=0.2) is False\n"
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+POSIX_ONLY = {"fcntl", "pwd", "grp", "msvcrt"}
+POSIX_CALLS = {("os", "getuid"), ("os", "geteuid"), ("os", "getgid"), ("os", "getegid"), ("os", "getgroups"),
+               ("socket", "AF_UNIX")}
+
+
+def test_system_specifics_live_in_core_platform_only() -> None:
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        if path == PACKAGE / "core" / "platform.py":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import) and {a.name for a in node.names} & POSIX_ONLY:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} imports a system-specific module")
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and (node.value.id, node.attr) in POSIX_CALLS:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert found == []

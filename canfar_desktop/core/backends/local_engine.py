@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import CanfarError, EngineUnavailable, NotFound
 from ..host import HostInfo, ImageInfo
 from ..plan import L_ID, ContainerPlan
+from ..platform import unix_socket
 from ..settings import HostConfig
 from .shapes import (
     container_config,
@@ -45,7 +46,7 @@ class _UnixConnection(http.client.HTTPConnection):
         self._path = path
 
     def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = unix_socket()
         sock.settimeout(self.timeout)
         try:
             sock.connect(self._path)

@@ -145,6 +145,7 @@ class PlatformHost(Protocol):
     def extend(self, session_id: str) -> None: ...  # renew
     def round_trip_ms(self) -> float | None: ...
     def login(self) -> str: ...  # who is signed in and until when, in words ("" before the first call)
+    def login_warning(self) -> str: ...  # a login expired or expiring within three days, in words; else ""
 
 
 def platform_of(host: object) -> PlatformHost | None:

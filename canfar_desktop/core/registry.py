@@ -29,6 +29,7 @@ class HostStatus:
     ok: bool
     error: str = ""
     rtt_ms: float | None = None
+    warning: str = ""  # a platform login that has expired or expires within three days, in words
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class HostRegistry:
             return HostStatus(host.name, False, str(exc))
         platform = platform_of(host)  # it answers from a recent listing: its last real round trip counts
         rtt = platform.round_trip_ms() if platform is not None else None
-        return HostStatus(host.name, True, rtt_ms=rtt if rtt is not None else (time.monotonic() - started) * 1000)
+        return HostStatus(host.name, True, rtt_ms=rtt if rtt is not None else (time.monotonic() - started) * 1000,
+                          warning=platform.login_warning() if platform is not None else "")
 
     def test(self, cfg: HostConfig) -> HostProbe:
         return probe_config(cfg, self._opener)

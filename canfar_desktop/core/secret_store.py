@@ -30,11 +30,11 @@ def _keyring() -> Any | None:
     try:
         import keyring
         import keyring.errors
+        from keyring.backends import fail, null
     except Exception:  # noqa: BLE001 - not installed, or broken on import: the file is used instead
         return None
     try:
-        backend = keyring.get_keyring()
-        if getattr(backend, "priority", 1) <= 0:  # the "fail" and "null" backends store nothing
+        if isinstance(keyring.get_keyring(), (fail.Keyring, null.Keyring)):  # they store nothing
             return None
     except Exception:  # noqa: BLE001 - no backend on this system
         return None

@@ -27,7 +27,10 @@ def status_text(status: HostStatus | None, error: CanfarError | None) -> tuple[s
         return "unreachable", DOWN_COLOUR
     if status is None:
         return "connecting…", WAIT_COLOUR
-    return (f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "connected"), OK_COLOUR
+    text = f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "connected"
+    if status.warning:
+        return f"{text} · login expiring", WAIT_COLOUR
+    return text, OK_COLOUR
 
 
 class HostStrip(QWidget):
@@ -79,6 +82,8 @@ class HostStrip(QWidget):
             if problem:
                 tip.append(problem)
                 tip.append("Click to retry now (it also reconnects by itself)")
+            elif status is not None and status.warning:
+                tip.append(status.warning)
             try:
                 tip.append(describe(name))
             except CanfarError:

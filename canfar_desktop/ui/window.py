@@ -21,7 +21,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QSplitter,
     QToolBar,
@@ -49,6 +48,7 @@ from .messages import EngineBanner, MessageBar
 from .profiles import discard_profile
 from .sharing import Sharing
 from .shortcuts import install_shortcuts
+from .status_bar import HostStatusBar
 from .store import SessionStore
 from .tabs import SessionTabs
 from .tasks import Runner
@@ -123,11 +123,10 @@ class MainWindow(QMainWindow):
         self.troubleshooting_dock.hide()
 
         self._build_actions()
-        self._build_status_bar()
+        self.status = HostStatusBar(self.statusBar(), service, store, self.dashboard.hosts, self.messages)
         self.shortcuts, self.return_shortcut = install_shortcuts(self)
 
         store.changed.connect(self._sessions_changed)
-        store.host_status_changed.connect(self._update_status)
         store.engine_unreachable.connect(self._engine_down)
         store.engine_recovered.connect(self._engine_up)
         store.diagnosis_ready.connect(lambda h, checks: h == self.banner.host and self.banner.show_findings(checks))
@@ -191,17 +190,6 @@ class MainWindow(QMainWindow):
         self.list_button = self.list_pane.install(view, toolbar)
         self.addToolBar(toolbar)
 
-    def _build_status_bar(self) -> None:
-        self.host_dot = QLabel()
-        self.host_label = QLabel("Connecting…")
-        self.host_label.setAccessibleName("Docker host status")
-        self.count_label = QLabel()
-        self.count_label.setAccessibleName("Active sessions")
-        bar = self.statusBar()
-        bar.addWidget(self.host_dot)
-        bar.addWidget(self.host_label)
-        bar.addPermanentWidget(self.count_label)
-
     def _make_card(self) -> SessionCard:
         card = SessionCard()
         card.open_requested.connect(lambda s: s and self.open_session(s.id, s.host))
@@ -264,7 +252,7 @@ class MainWindow(QMainWindow):
                                  {h.name for h in self.service.settings.hosts if is_platform(h)})
         self.dashboard.show_sessions(sessions, list(self.launches.pending.values()), self.store.loaded, unreachable)
         self.session_area.sessions_changed()
-        self._update_counts()
+        self.status.update_counts()
         self._forget_gone(sessions)
 
     def _forget_gone(self, sessions: list[Session]) -> None:
@@ -275,31 +263,9 @@ class MainWindow(QMainWindow):
                 self.messages.forget(key)
         self._listed = now | {k for k in self._listed if k.partition("/")[0] in self.store.unreachable}
 
-    def _update_counts(self) -> None:
-        limit = self.service.settings.session_limit
-        active = self.store.active_count()
-        self.count_label.setText(f"{active} of {limit} active sessions")
-
-    def _update_status(self) -> None:
-        parts = []
-        ok = True
-        for name in self.service.host_names():
-            st = self.store.statuses.get(name)
-            if st is None:
-                parts.append(f"{name}: connecting…")
-            elif st.ok:
-                parts.append(f"{name}: connected" + (f" · {st.rtt_ms:.0f} ms" if st.rtt_ms is not None else ""))
-            else:
-                ok = False
-                parts.append(f"{name}: unreachable")
-        self.host_dot.setPixmap(icons.dot("#2f855a" if ok else "#c53030"))
-        self.host_label.setText("Docker host " + ", ".join(parts))
-        self.dashboard.hosts.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
-                                        self.service.storage_description)
-
     def _engine_down(self, host: str, err: CanfarError) -> None:
         self.banner.show_error(host, err)
-        self._update_status()
+        self.status.update_hosts()
 
     def _engine_up(self, host: str) -> None:
         if not self.store.unreachable:
@@ -423,7 +389,7 @@ class MainWindow(QMainWindow):
         self.store.follow_hosts()  # added hosts get event followers, removed ones are forgotten
         self.store.retry()
         self._sessions_changed()
-        self._update_status()
+        self.status.update_hosts()
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply(app, new.theme)

@@ -79,7 +79,7 @@ def test_settings_dialog_validates_and_saves(make_window: Any, qtbot: Any, paths
     assert saved["session_limit"] == 5 and saved["theme"] == "dark"
     assert window.service.settings.session_limit == 5
     assert window.service.settings.session_lifetime_hours == 12
-    qtbot.waitUntil(lambda: "of 5 active" in window.count_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "of 5 active" in window.status.count_label.text(), timeout=10000)
     assert QApplication.instance().property("canfarTheme") == "dark"
     screenshot(window, "dashboard-dark.png")
 

@@ -29,7 +29,7 @@ def test_engine_restart_app_reconnects_and_sessions_come_back(make_window: Any, 
                                                               session_images: dict[str, str]) -> None:
     window = make_window(hosts=[HostConfig(name="local", url=private_engine.url)], session_limit=4)
     service, store = window.service, window.store
-    qtbot.waitUntil(lambda: store.loaded and "connected" in window.host_label.text(), timeout=20000)
+    qtbot.waitUntil(lambda: store.loaded and "connected" in window.status.host_label.text(), timeout=20000)
     names = ["before-restart-1", "before-restart-2"]
     for name in names:
         service.wait_ready(service.launch(service.prepare_launch("contributed", session_images["contributed"], name)), 60)
@@ -52,13 +52,13 @@ def test_engine_restart_app_reconnects_and_sessions_come_back(make_window: Any, 
 
     # The engine goes away: the window says so (without any click) and keeps the cards it knew.
     private_engine.stop()
-    qtbot.waitUntil(lambda: window.banner.isVisible() and "unreachable" in window.host_label.text(), timeout=20000)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and "unreachable" in window.status.host_label.text(), timeout=20000)
     assert {(s.host, s.id, s.container_id) for s in store.all()} == before, "cards kept while unreachable"
     screenshot(window, "engine-restart-unreachable.png")
 
     # It comes back: reconnect by itself, same sessions, both Running again (really probed).
     private_engine.start()
-    qtbot.waitUntil(lambda: not window.banner.isVisible() and "connected" in window.host_label.text(),
+    qtbot.waitUntil(lambda: not window.banner.isVisible() and "connected" in window.status.host_label.text(),
                     timeout=30000)
     qtbot.waitUntil(lambda: {(s.host, s.id, s.container_id) for s in store.all()} == before, timeout=30000)
     qtbot.waitUntil(lambda: _running(window, names), timeout=60000)

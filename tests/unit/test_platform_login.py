@@ -6,9 +6,15 @@ from __future__ import annotations
 import base64
 import json
 import stat
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.errors
 import pytest
 
 from canfar_desktop.core.canfar_login import parse_yaml, read_login
@@ -243,7 +249,55 @@ def test_a_certificate_set_for_the_host(home: Path, paths: AppPaths, authority: 
 
 # --- the token store -----------------------------------------------------------------------------------
 
-def test_tokens_stay_out_of_settings_in_a_private_file(paths: AppPaths) -> None:
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that keeps passwords in this process (the system's needs a desktop session). It has no
+    priority, so keyring never picks it by itself: only the tests that set it use it."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+        self.refuse = refuse
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.refuse:
+            raise keyring.errors.PasswordSetError("the keyring is locked")
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username))
+
+
+@pytest.fixture
+def ring() -> Iterator[Callable[[keyring.backend.KeyringBackend], None]]:
+    """Choose the keyring for one test; the one before comes back afterwards."""
+    before = keyring.get_keyring()
+    yield keyring.set_keyring
+    keyring.set_keyring(before)
+
+
+def test_tokens_go_to_the_system_keyring_where_there_is_one(paths: AppPaths, ring: Any) -> None:
+    memory = MemoryKeyring()
+    ring(memory)
+    assert save_token(paths, site_url(CANFAR), "s3cr3t-t0ken") == "the system keyring"
+    assert memory.items == {("canfar-desktop", site_url(CANFAR)): "s3cr3t-t0ken"}
+    assert not token_file(paths).exists(), "nothing on disk when the keyring holds it"
+    assert load_token(paths, site_url(CANFAR)) == ("s3cr3t-t0ken", "the system keyring")
+    assert forget_token(paths, site_url(CANFAR)) and memory.items == {}
+    assert load_token(paths, site_url(CANFAR)) is None
+
+
+def test_a_keyring_that_refuses_leaves_the_token_in_the_private_file(paths: AppPaths, ring: Any) -> None:
+    ring(MemoryKeyring(refuse=True))
+    where = save_token(paths, site_url(CANFAR), "s3cr3t-t0ken")
+    assert where.startswith(str(token_file(paths))) and stat.S_IMODE(token_file(paths).stat().st_mode) == 0o600
+    assert load_token(paths, site_url(CANFAR)) == ("s3cr3t-t0ken", str(token_file(paths)))
+
+
+def test_tokens_stay_out_of_settings_in_a_private_file(paths: AppPaths, ring: Any) -> None:
+    ring(keyring.backends.fail.Keyring())  # no keyring on this system
     where = save_token(paths, site_url(CANFAR), "s3cr3t-t0ken")
     path = token_file(paths)
     assert where.startswith(str(path)) and load_token(paths, site_url(CANFAR)) == ("s3cr3t-t0ken", str(path))

@@ -22,12 +22,13 @@ from typing import Any
 
 from ..credentials import Credential
 from ..errors import CanfarError, EngineUnavailable, NotFound, StateError, ValidationError
-from ..host import Dialer, HostInfo, ImageInfo, ProgressFn, Stream
+from ..host import HostInfo, ImageInfo, ProgressFn
 from ..kinds import ALL_KINDS
 from ..plan import ContainerPlan, LaunchRequest
 from ..platform_hosts import server_name, site_url
 from ..settings import AppPaths, HostConfig
 from .skaha_client import SkahaClient
+from .skaha_refusals import EngineOnly
 from .skaha_shapes import (
     GIB,
     Counters,
@@ -60,7 +61,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SkahaHost:
+class SkahaHost(EngineOnly):
     """A Skaha server's sessions for the person signed in; `owner` is the app's user name for them."""
 
     poll_s = POLL_S
@@ -108,6 +109,10 @@ class SkahaHost:
     def login(self) -> str:
         cred = self.client.known_credential
         return f"signed in with {cred.describe(self._now())}" if cred is not None else ""
+
+    def login_warning(self) -> str:
+        cred = self.client.known_credential
+        return cred.warning(self._now()) if cred is not None else ""
 
     def info(self, refresh: bool = False) -> HostInfo:
         ctx = self._platform_context(refresh)
@@ -399,50 +404,3 @@ class SkahaHost:
 
     def load_image(self, chunks: Iterable[bytes]) -> None:
         raise StateError(f"Images on {self.name} belong to the platform", "publish images to its registry")
-
-    # --- what only an engine has -------------------------------------------------------------------
-
-    def read_file(self, container_id: str, path: str) -> bytes | None:
-        return None
-
-    def write_files(self, container_id: str, directory: str, files: dict[str, bytes], mode: int = 0o644) -> None:
-        raise StateError(f"{self.name} does not take files into a session", "put them under /arc instead")
-
-    def _no_files(self) -> StateError:
-        return StateError(f"Files of a session on {self.name} cannot be copied from here",
-                          "use the platform's storage (arc): the CANFAR portal, or `canfar` / vostools")
-
-    def archive_stat(self, container_id: str, path: str) -> dict[str, Any] | None:
-        raise self._no_files()
-
-    def archive_read(self, container_id: str, path: str) -> tuple[Stream, dict[str, Any]]:
-        raise self._no_files()
-
-    def archive_write(self, container_id: str, directory: str, chunks: Iterable[bytes]) -> None:
-        raise self._no_files()
-
-    def exec_run(self, container_id: str, cmd: list[str], user: str) -> tuple[int, str]:
-        raise StateError(f"Commands cannot be run inside a session on {self.name} from here",
-                         "open the session and use its terminal")
-
-    def disk_usage(self) -> dict[str, Any]:
-        raise StateError(f"{self.name} does not report its disks", "see the platform's storage (arc) instead")
-
-    def volumes(self, prefix: str) -> list[str]:
-        return []
-
-    def remove_volume(self, name: str) -> None:
-        """The platform has no volumes of ours."""
-
-    def prepare_volumes(self, image: str, mounts: list[tuple[str, int]], uid: int, gid: int) -> None:
-        """The platform prepares its own storage."""
-
-    def helpers(self) -> list[dict[str, Any]]:
-        return []
-
-    def ensure_network(self, name: str) -> None:
-        """The platform isolates its sessions itself."""
-
-    def dialer(self) -> Dialer:
-        raise StateError(f"Sessions on {self.name} are opened at the address the platform gives",
-                         "open the session; no forward is needed")

@@ -1,0 +1,58 @@
+"""The window's status bar and host strip: each host's connection and round trip, the active-session
+count against the limit, and a notice (once per host and run) when a platform login is about to expire.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from ..core.service import SessionService
+from . import icons
+from .hosts_panel import HostStrip
+from .messages import MessageBar
+from .store import SessionStore
+
+
+class HostStatusBar(QObject):
+    """Keeps the status bar's labels and the dashboard's host chips in step with the store."""
+
+    def __init__(self, bar: QStatusBar, service: SessionService, store: SessionStore, strip: HostStrip,
+                 messages: MessageBar) -> None:
+        super().__init__(bar)
+        self.service, self.store, self.strip, self.messages = service, store, strip, messages
+        self.host_dot = QLabel()
+        self.host_label = QLabel("Connecting…")
+        self.host_label.setAccessibleName("Docker host status")
+        self.count_label = QLabel()
+        self.count_label.setAccessibleName("Active sessions")
+        bar.addWidget(self.host_dot)
+        bar.addWidget(self.host_label)
+        bar.addPermanentWidget(self.count_label)
+        self._warned: set[tuple[str, str]] = set()  # (host, warning) already told this run
+        store.host_status_changed.connect(self.update_hosts)
+
+    def update_counts(self) -> None:
+        limit = self.service.settings.session_limit
+        self.count_label.setText(f"{self.store.active_count()} of {limit} active sessions")
+
+    def update_hosts(self) -> None:
+        parts = []
+        ok = True
+        for name in self.service.host_names():
+            st = self.store.statuses.get(name)
+            if st is None:
+                parts.append(f"{name}: connecting…")
+            elif st.ok:
+                parts.append(f"{name}: connected" + (f" · {st.rtt_ms:.0f} ms" if st.rtt_ms is not None else ""))
+            else:
+                ok = False
+                parts.append(f"{name}: unreachable")
+            if st is not None and st.warning and (name, st.warning) not in self._warned:
+                self._warned.add((name, st.warning))
+                self.messages.show_message(f"Your login on “{name}” needs renewing", st.warning, "warning",
+                                           timeout_ms=0)
+        self.host_dot.setPixmap(icons.dot("#2f855a" if ok else "#c53030"))
+        self.host_label.setText("Docker host " + ", ".join(parts))
+        self.strip.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
+                              self.service.storage_description)

@@ -35,6 +35,7 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
             "host": name, "product": info.engine, "engine": info.engine_version, "cpus": info.cpus,
             "memory_gb": round(info.memory_gb, 1), "active": sum(1 for s in sessions if s.active),
             "limit": info.session_limit or ctx.settings.session_limit, "load": info.capacity,
+            "sizes": "options" if info.options is not None else "capacity",  # a platform's menu, or the machine
             "sessions": [{"id": s.id, "name": s.name, **(samples[s.id].as_dict() if samples.get(s.id) else {})}
                          for s in sessions],
         })
@@ -42,7 +43,9 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
         emit(report, args.output)
         return 0
     for host in report:
-        print(f"{host['host']}: {host['product']} {host['engine']}, {host['cpus']} CPUs, {host['memory_gb']} GB, "
+        size = (f"sessions of up to {host['cpus']} cores and {host['memory_gb']:g} GB" if host["sizes"] == "options"
+                else f"{host['cpus']} CPUs, {host['memory_gb']} GB")
+        print(f"{host['host']}: {host['product']} {host['engine']}, {size}, "
               f"{host['active']}/{host['limit']} active sessions" + (f"; {host['load']}" if host["load"] else ""))
         rows = [[s["id"], s["name"], f"{s.get('cpu_percent', 0):.1f}%",
                  f"{s.get('memory_mb', 0):.0f} MB" + (f" / {s['limit_mb']:.0f} MB" if s.get("limit_mb") else ""),

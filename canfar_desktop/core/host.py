@@ -19,6 +19,15 @@ ProgressFn = Callable[[str, float | None], None]  # (stage text, fraction 0..1 o
 
 
 @dataclass(frozen=True)
+class ResourceOptions:
+    """The sizes a host offers, when it has a fixed menu of them (a science platform's `/context`)."""
+
+    cores: tuple[int, ...]
+    ram_gb: tuple[int, ...]
+    gpus: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
 class HostInfo:
     name: str
     engine_version: str
@@ -31,6 +40,7 @@ class HostInfo:
     engine: str = "Docker"  # what answers: "Docker", or "Skaha" for a science platform
     capacity: str = ""  # a platform's load in one line ("sessions request 120 of 1024 cores …")
     session_limit: int | None = None  # the host's own limit of active sessions, when it has one
+    options: ResourceOptions | None = None  # its menu of sizes; None: any size up to its capacity
 
     @property
     def memory_gb(self) -> float:

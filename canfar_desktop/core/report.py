@@ -21,6 +21,7 @@ from .errors import CanfarError
 from .formats import human_bytes
 from .hosts import is_remote
 from .lifecycle import State
+from .platform_hosts import is_platform
 from .session import Session
 
 if TYPE_CHECKING:
@@ -139,6 +140,11 @@ def support_report(service: SessionService, session: Session, seen: Sequence[tup
         except CanfarError:
             pass
     kills = service.oom_kills(s)
+    try:
+        on_platform = is_platform(service.host_config(s.host))
+    except CanfarError:
+        on_platform = False
+    runs = "the platform" if on_platform else "the engine"
     lines = [
         "CANFAR Desktop support report",
         f"generated {_stamp(datetime.now(UTC))} by canfar-desktop {__version__} "
@@ -150,11 +156,13 @@ def support_report(service: SessionService, session: Session, seen: Sequence[tup
         f"kind:       {s.kind}",
         f"image:      {s.image}",
         f"host:       {s.host}",
-        f"container:  {s.container_name} ({s.container_id[:12]})",
+        f"platform:   session {s.id} on {s.host} (the platform runs it; no container here)" if on_platform
+        else f"container:  {s.container_name} ({s.container_id[:12]})",
         f"resources:  {s.describe_resources()}"
         + (f", memory limit {human_bytes(s.memory_limit)}" if s.memory_limit else ""),
         f"state:      {s.state.value}" + (f" ({s.reason})" if s.reason else ""),
-        f"engine:     {s.status}" + (f", exit code {s.exit_code}" if s.exit_code is not None else "")
+        f"{'status:' if on_platform else 'engine:':<12}{s.status}"
+        + (f", exit code {s.exit_code}" if s.exit_code is not None else "")
         + (", killed: out of memory" if s.oom_killed else ""),
         f"oom kills:  {len(kills)}" + (" (" + ", ".join(_stamp(k) for k in kills[-5:]) + ")" if kills else ""),
         f"created:    {_stamp(s.created)}",
@@ -165,11 +173,11 @@ def support_report(service: SessionService, session: Session, seen: Sequence[tup
         "== Errors",
     ]
     errors = [e for e in (s.error, s.reason if s.state == State.FAILED else "") if e]
-    lines += [f"- {e}" for e in dict.fromkeys(errors)] or ["(none reported by the engine)"]
+    lines += [f"- {e}" for e in dict.fromkeys(errors)] or [f"(none reported by {runs})"]
     lines += ["", "== State history seen by the app this run"]
     lines += [f"{_stamp(when)}  {state}" + (f"  ({reason})" if reason else "") for when, state, reason in seen] \
         or ["(the app did not watch this session change)"]
-    lines += ["", "== Engine events"]
+    lines += ["", "== Platform events" if on_platform else "== Engine events"]
     try:
         events = service.events_of(s)
         lines += [f"{_stamp(e.when)}  {e.action:<13} {e.detail}".rstrip() for e in events] or ["(none recorded)"]

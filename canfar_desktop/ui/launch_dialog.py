@@ -46,15 +46,11 @@ from . import icons
 from .catalogue_dialog import image_row
 from .image_picker import ImageBox
 from .recent_launches import RecentPanel
+from .resource_options import OptionChoices, amount, flexible_text
 from .tasks import Latest, Runner
 from .wording import LIMIT_HINT, sentence
 
 SlotCount = Callable[[str], int]  # the active sessions (and launches under way) holding a slot on a host
-
-
-def amount(value: float) -> str:
-    """17.625 → "17.6", 4.0 → "4": the dialog, Settings and the card say one number one way."""
-    return f"{value:.1f}".removesuffix(".0")
 
 
 @dataclass(frozen=True)
@@ -161,20 +157,24 @@ class LaunchDialog(QDialog):
         self.gpus = QSpinBox()
         self.gpus.setRange(0, 28)
         self.gpus.setAccessibleName("GPUs")
+        self.choices = OptionChoices((self.cores, self.ram, self.gpus), self)  # a platform's menu of sizes
         self.fixed_row = QWidget()  # shown in fixed mode only: flexible sessions take no numbers
         fixed_row = QHBoxLayout(self.fixed_row)
         fixed_row.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("Cores", self.cores), ("RAM", self.ram)):
+        for label, widget, choice in (("Cores", self.cores, self.choices.lists[0]),
+                                      ("RAM", self.ram, self.choices.lists[1])):
             caption = QLabel(label)
             caption.setBuddy(widget)
             fixed_row.addWidget(caption)
             fixed_row.addWidget(widget)
+            fixed_row.addWidget(choice)
         fixed_row.addStretch(1)
         gpu_row = QHBoxLayout()
         gpu_caption = QLabel("GPUs")
         gpu_caption.setBuddy(self.gpus)
         gpu_row.addWidget(gpu_caption)
         gpu_row.addWidget(self.gpus)
+        gpu_row.addWidget(self.choices.lists[2])
         gpu_row.addStretch(1)
         self.resources_error = self._error_label("Resource problem")
         self.launch_error = self._error_label("Launch problem")
@@ -282,6 +282,7 @@ class LaunchDialog(QDialog):
         self.flexible.setText(flexible_text(cores, ram))
         self.cores.setMaximum(max(0.5, float(info.cpus)))  # a fixed session gets at most the host
         self.ram.setMaximum(max(0.5, ram_max))
+        self.choices.set_options(info.options)
         self._fill_images()
         self.check()
 
@@ -355,7 +356,12 @@ class LaunchDialog(QDialog):
         """Free slots of the active-session limit on the chosen host (None: not counted here)."""
         if self.used_slots is None or is_batch(self.kind):
             return None
-        return self.settings.session_limit - self.used_slots(self.host_combo.currentText())
+        return self.limit() - self.used_slots(self.host_combo.currentText())
+
+    def limit(self) -> int:
+        """The chosen host's own limit when it has one (a platform's), else the setting."""
+        own = self.facts.info.session_limit if self.facts else None
+        return own if own is not None else self.settings.session_limit
 
     def check(self, *_args: object) -> bool:
         """Validate every field now; Launch is enabled only when all pass and a slot is free."""
@@ -384,7 +390,7 @@ class LaunchDialog(QDialog):
             ok = False
         left = self.slots_left()
         if left is not None and left <= 0:
-            limit = self.settings.session_limit
+            limit = self.limit()
             self._show(self.limit_note, f"The limit of {limit} active session{'s' * (limit != 1)} on "
                                         f"“{self.host_combo.currentText()}” is reached. {LIMIT_HINT}.")
             ok = False
@@ -432,9 +438,3 @@ class LaunchDialog(QDialog):
         self.launch_button.setText("Launch")
         self.check()
         self._show(self.launch_error, sentence(err))
-
-
-def flexible_text(cores: int, ram_gb: float) -> str:
-    """The flexible mode in one sentence, with this host's ceiling (the same words as Settings)."""
-    return (f"Flexible: 1 core and 4 GB guaranteed, up to {cores} core{'s' * (cores != 1)} "
-            f"and {amount(ram_gb)} GB")

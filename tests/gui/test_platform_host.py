@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.settings import HostConfig
 
-from ..platform_standin import StandIn, platform, standin
+from ..platform_standin import PLATFORM_SESSION_LIMIT, StandIn, platform, standin
 from .conftest import card_named, press_in_modal, screenshot, state_of, wait_js_true
 from .test_launch_notebook import JUPYTERLAB_LOADED
 
@@ -48,7 +48,7 @@ def wait_state(qtbot: Any, window: Any, name: str, state: State, timeout: int) -
 def test_a_platform_session_from_the_dialog_to_a_tab_and_gone(standin: StandIn, make_window: Any, qtbot: Any,
                                                                paths: Any, session_images: dict[str, str]) -> None:
     standin.sign_in(paths)
-    window = make_window(hosts=[HostConfig(), standin.host()])
+    window = make_window(hosts=[HostConfig(), standin.host()], session_limit=5)
     service = window.service
     qtbot.waitUntil(lambda: window.store.loaded and not window.store.unreachable, timeout=30000)
 
@@ -59,6 +59,26 @@ def test_a_platform_session_from_the_dialog_to_a_tab_and_gone(standin: StandIn, 
     qtbot.waitUntil(lambda: dialog.facts is not None and dialog.capacity.text().startswith("canfar: "), timeout=30000)
     assert "the platform's shared storage" in dialog.storage.text()
     assert any(i.ref == session_images["notebook"] for i in dialog.facts.images)
+    # Fixed sizes come from the platform's own menu (/context), and its own session limit counts.
+    options = service.host_info("canfar").options
+    assert options is not None and options.cores and options.ram_gb
+    dialog.fixed.setChecked(True)
+    cores_list, ram_list, _gpus_list = dialog.choices.lists
+    assert cores_list.isVisibleTo(dialog) and not dialog.cores.isVisibleTo(dialog)
+    assert [cores_list.itemData(i) for i in range(cores_list.count())] == list(options.cores)
+    dialog.cores.setValue(1.4)  # a size off the menu (an earlier choice) snaps to the nearest option
+    assert dialog.cores.value() == 1 and cores_list.currentData() == 1
+    ram_list.setCurrentIndex(0)
+    assert dialog.resources().ram_gb == options.ram_gb[0]
+    assert dialog.limit() == PLATFORM_SESSION_LIMIT != service.settings.session_limit
+    screenshot(dialog, "platform-launch-dialog.png")
+    dialog.host_combo.setCurrentText("local")  # this computer: any size again, and its own limit
+    qtbot.waitUntil(lambda: dialog.facts is not None and dialog.capacity.text().startswith("local: "), timeout=30000)
+    assert dialog.cores.isVisibleTo(dialog) and not cores_list.isVisibleTo(dialog)
+    assert dialog.limit() == service.settings.session_limit
+    dialog.host_combo.setCurrentText("canfar")
+    qtbot.waitUntil(lambda: dialog.facts is not None and dialog.capacity.text().startswith("canfar: "), timeout=30000)
+    dialog.flexible.setChecked(True)
     dialog.image.setCurrentText(session_images["notebook"])
     dialog.name.setText("gui-platform")
     qtbot.waitUntil(dialog.launch_button.isEnabled, timeout=5000)

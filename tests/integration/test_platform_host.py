@@ -101,6 +101,8 @@ def test_a_notebook_on_the_platform(make_service: Callable[..., SessionService],
     assert checks["limit"].figure == "1 of 2 active" and "Docker hosts only" in checks["slow"].verdict
     report = support_report(service, s)
     assert "host canfar: Skaha v1 on CANFAR Science Platform" in report and s.secret not in report
+    assert f"platform:   session {s.id} on canfar" in report and "container:" not in report
+    assert "== Platform events" in report and "== Engine events" not in report
     with pytest.raises(Exception, match="does not list the processes"):
         service.processes(s)
 
@@ -210,7 +212,8 @@ def test_the_command_line_on_the_platform(make_service: Callable[..., SessionSer
         done = cli(verb, sid)
         assert done.returncode == 0, (verb, done.stderr)
     stats = cli("stats", "--host", "canfar")
-    assert stats.returncode == 0 and stats.stdout.startswith("canfar: Skaha v1,") and "cli-plat" in stats.stdout
+    assert stats.returncode == 0 and stats.stdout.startswith("canfar: Skaha v1, sessions of up to ") \
+        and "cli-plat" in stats.stdout, stats.stdout
     assert cli("open", "--print", sid).stdout.startswith("http://127.0.0.1:")
     doctor = cli("doctor", sid, "--host", "canfar")
     assert doctor.returncode == 0 and "CANFAR Science Platform" in doctor.stdout, doctor.stdout

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..credentials import Credential
 from ..errors import CanfarError, EngineUnavailable, NotFound, StateError, ValidationError
-from ..host import HostInfo, ImageInfo, ProgressFn
+from ..host import HostInfo, ImageInfo, ProgressFn, ResourceOptions
 from ..kinds import ALL_KINDS
 from ..plan import ContainerPlan, LaunchRequest
 from ..platform_hosts import server_name, site_url
@@ -121,6 +121,7 @@ class SkahaHost(EngineOnly):
             cpus=max(ctx.cores, default=256), memory_bytes=max(ctx.ram_gb, default=1024) * GIB,
             os=f"CANFAR Science Platform at {self.server}", gpus_possible=bool(ctx.gpus), docker_root="",
             engine="Skaha", capacity=self._load(refresh), session_limit=ctx.max_sessions,
+            options=ResourceOptions(ctx.cores, ctx.ram_gb, (0, *[g for g in ctx.gpus if g])) if ctx.cores else None,
         )
 
     def _platform_context(self, refresh: bool = False) -> PlatformContext:

@@ -253,6 +253,7 @@ class SessionCard(QFrame):
         failed = s.state == State.FAILED
         self.open_button.setVisible(not is_batch(s.kind) and not failed)  # a batch job's output is in Logs
         self.dismiss_button.setVisible(False)
+        self.retry_button.setIcon(icons.icon("edit"))
         self.retry_button.setText("Launch again")
         self.retry_button.setToolTip("Open the launch dialog with this session's choices")
         self.retry_button.setAccessibleName("Launch again")

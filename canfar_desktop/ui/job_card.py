@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..core.formats import human_duration as duration
 from ..core.lifecycle import State
 from ..core.session import Session
+from . import icons
 
 if TYPE_CHECKING:
     from .cards import SessionCard
@@ -21,9 +22,19 @@ FINISHED = (State.TERMINATED, State.FAILED, State.EXPIRED)
 COMPLETED_COLOUR = "#2f855a"
 
 
+def readable(command: tuple[str, ...]) -> str:
+    """The command as a person would type it; quotes only where a part has spaces (the tooltip is exact)."""
+    def one(part: str) -> str:
+        if part and not any(c.isspace() for c in part):
+            return part
+        return f'"{part}"' if '"' not in part else shlex.quote(part)
+
+    return " ".join(one(part) for part in command)
+
+
 def job_meta(s: Session, now: datetime) -> str:
     """`python3 -c …` · ran 4 s (or running for 4 s)."""
-    parts = [shlex.join(s.command) if s.command else "the image's own command"]
+    parts = [readable(s.command) if s.command else "the image's own command"]
     if s.started_at is not None:
         if s.state in FINISHED and s.finished_at is not None and s.finished_at >= s.started_at:
             parts.append(f"ran {duration((s.finished_at - s.started_at).total_seconds())}")
@@ -41,6 +52,7 @@ def present(card: SessionCard, s: Session, now: datetime) -> None:
         card.badge.setAccessibleName("State: Completed")
     done = s.state in FINISHED
     card.retry_button.setText("Run again")
+    card.retry_button.setIcon(icons.icon("refresh"))
     card.retry_button.setToolTip("Run the same command again as a new job, with the same image and resources")
     card.retry_button.setAccessibleName("Run the job again")
     card.retry_button.setVisible(done)

@@ -274,8 +274,9 @@ class LaunchDialog(QDialog):
         info = facts.info
         gpu = "GPUs available" if info.gpus_possible else "no GPUs"
         ram_max = int(info.memory_gb * 10) / 10  # the most a fixed session may ask, as the host line says it
-        self.capacity.setText(f"{self.host_combo.currentText()}: {info.cpus} CPUs · "
-                              f"{amount(ram_max)} GB RAM · {gpu}")
+        size = (f"sessions of up to {info.cpus} cores and {amount(ram_max)} GB" if info.options is not None
+                else f"{info.cpus} CPUs · {amount(ram_max)} GB RAM")  # a platform's menu, or the machine
+        self.capacity.setText(f"{self.host_combo.currentText()}: {size} · {gpu}")
         # the burst ceiling is CANFAR's, capped by what this host has
         cores = min(FLEX_MAX_CORES, info.cpus)
         ram = min(float(FLEX_MAX_RAM_GB), flexible_ram_cap_gb(info.memory_gb))

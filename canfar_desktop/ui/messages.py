@@ -188,12 +188,15 @@ class EngineBanner(QFrame):
         self.setAccessibleName("Docker engine unreachable")
         self.setVisible(False)
 
-    def show_error(self, host: str, err: CanfarError) -> None:
+    def show_error(self, host: str, err: CanfarError, platform: bool = False) -> None:
+        """`platform`: the host is a science platform, not a Docker engine, and is named as one."""
         self.host = host
         self._error = err
-        self.title.setText(f"<b>Cannot reach the Docker engine of host “{_escape(host)}”.</b> {_escape(err.message)}")
-        self.hint.setText(f"What to do: {_escape(for_app(err.hint))}. The dashboard reconnects by itself when the "
-                          "engine is back." if err.hint else "The dashboard reconnects by itself when the engine is back.")
+        what = f"the science platform “{_escape(host)}”" if platform else f"the Docker engine of host “{_escape(host)}”"
+        back = "The dashboard reconnects by itself when " + ("the platform answers again." if platform
+                                                             else "the engine is back.")
+        self.title.setText(f"<b>Cannot reach {what}.</b> {_escape(err.message)}")
+        self.hint.setText(f"What to do: {_escape(for_app(err.hint))}. {back}" if err.hint else back)
         self.findings.setVisible(False)
         self.status.setText("")
         self.setVisible(True)

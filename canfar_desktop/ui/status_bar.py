@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 from ..core.service import SessionService
 from . import icons
 from .hosts_panel import HostStrip
-from .messages import MessageBar
+from .messages import MessageBar, Toast
 from .store import SessionStore
 
 
@@ -29,7 +29,8 @@ class HostStatusBar(QObject):
         bar.addWidget(self.host_dot)
         bar.addWidget(self.host_label)
         bar.addPermanentWidget(self.count_label)
-        self._warned: set[tuple[str, str]] = set()  # (host, warning) already told this run
+        self._warned: set[str] = set()  # hosts whose expiring login was told (until it is renewed)
+        self._notices: dict[str, Toast] = {}  # the login notice showing for each host
         store.host_status_changed.connect(self.update_hosts)
 
     def update_counts(self) -> None:
@@ -48,11 +49,21 @@ class HostStatusBar(QObject):
             else:
                 ok = False
                 parts.append(f"{name}: unreachable")
-            if st is not None and st.warning and (name, st.warning) not in self._warned:
-                self._warned.add((name, st.warning))
-                self.messages.show_message(f"Your login on “{name}” needs renewing", st.warning, "warning",
-                                           timeout_ms=0)
+            self._notice(name, st.warning if st is not None and st.ok else "")
         self.host_dot.setPixmap(icons.dot("#2f855a" if ok else "#c53030"))
-        self.host_label.setText("Docker host " + ", ".join(parts))
+        self.host_label.setText(("Hosts " if len(parts) > 1 else "Docker host ") + ", ".join(parts))
         self.strip.show_hosts(self.service.host_names(), self.store.statuses, self.store.unreachable,
                               self.service.storage_description)
+
+    def _notice(self, host: str, warning: str) -> None:
+        """Say once that a login needs renewing; take the notice back once it is renewed (or has expired,
+        when the host's own "unreachable" says more). A later expiring login is told again."""
+        if not warning:
+            shown = self._notices.pop(host, None)
+            if shown is not None:
+                self.messages.dismiss(shown)
+            self._warned.discard(host)
+        elif host not in self._warned:
+            self._warned.add(host)
+            self._notices[host] = self.messages.show_message(f"Your login on “{host}” needs renewing", warning,
+                                                             "warning", timeout_ms=0)

@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self._listed = now | {k for k in self._listed if k.partition("/")[0] in self.store.unreachable}
 
     def _engine_down(self, host: str, err: CanfarError) -> None:
-        self.banner.show_error(host, err)
+        self.banner.show_error(host, err, host in self.dashboard.platform_hosts)
         self.status.update_hosts()
 
     def _engine_up(self, host: str) -> None:
@@ -272,8 +272,9 @@ class MainWindow(QMainWindow):
             self.banner.setVisible(False)
         elif self.banner.host == host:  # another host is still down: the banner names that one now
             other, err = next(iter(self.store.unreachable.items()))
-            self.banner.show_error(other, err)
-        self.messages.show_message(f"The Docker engine of “{host}” is reachable again", level="info")
+            self.banner.show_error(other, err, other in self.dashboard.platform_hosts)
+        what = "The science platform" if host in self.dashboard.platform_hosts else "The Docker engine of"
+        self.messages.show_message(f"{what} “{host}” is reachable again", level="info")
 
     def retry_engine(self, host: str = "") -> None:
         self.banner.retrying()

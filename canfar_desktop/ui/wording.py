@@ -32,6 +32,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORE
     (r"read the last lines of output above \(canfar-desktop logs ID\)", "read the last lines of output above"),
     (r"see canfar-desktop logs ID for the app's progress", "its Logs show the app's progress"),
     (r"pick an image from canfar-desktop image ls", "pick one of the images the launch dialog lists"),
+    (r"canfar-desktop hosts login \S+ \(or Settings › Hosts\)", "Settings › Hosts"),
     (r"canfar-desktop prune '' --force deletes every ended session", "delete ended sessions from their cards"),
     (r"\(e\.g\. canfar-desktop create \S+ \S+ -m (\d+)\)", r"(New session › Fixed, \1 GB)"),
 ))

@@ -62,6 +62,7 @@ def test_a_platform_session_from_the_dialog_to_a_tab_and_gone(standin: StandIn, 
     # Fixed sizes come from the platform's own menu (/context), and its own session limit counts.
     options = service.host_info("canfar").options
     assert options is not None and options.cores and options.ram_gb
+    assert dialog.capacity.text().startswith(f"canfar: sessions of up to {max(options.cores)} cores and ")
     dialog.fixed.setChecked(True)
     cores_list, ram_list, _gpus_list = dialog.choices.lists
     assert cores_list.isVisibleTo(dialog) and not dialog.cores.isVisibleTo(dialog)

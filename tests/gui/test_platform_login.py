@@ -88,6 +88,9 @@ def test_login_expiring_expired_and_platform_gone(tmp_path: Path, docker_engine:
         qtbot.waitUntil(lambda: "unreachable" in chip(window, "canfar"), timeout=10000)
         assert "unreachable" not in chip(window, "local") and "local" not in store.unreachable
         qtbot.waitUntil(lambda: window.banner.isVisible() and "canfar" in window.banner.title.text(), timeout=10000)
+        assert "Cannot reach the science platform “canfar”" in window.banner.title.text()
+        assert "Docker" not in window.banner.title.text() + window.banner.hint.text()
+        assert toast(window, "Your login on “canfar” needs renewing") is None, "the banner says more now"
         screenshot(window, "platform-login-expired.png")
 
         # Renewed: back by itself once the chip (or banner) is clicked to retry.
@@ -95,6 +98,8 @@ def test_login_expiring_expired_and_platform_gone(tmp_path: Path, docker_engine:
         store.retry("canfar")
         qtbot.waitUntil(lambda: "canfar" not in store.unreachable and "ms" in chip(window, "canfar"), timeout=30000)
         assert "login expiring" not in chip(window, "canfar")
+        assert toast(window, "Your login on “canfar” needs renewing") is None
+        assert "Hosts local: connected" in window.status.host_label.text()
 
         # The platform stops answering: "host unreachable" like any host, the local host unaffected.
         stop_standin(standin)

@@ -23,7 +23,7 @@ def test_unreachable_engine_banner_retry_and_recovery(make_window: Any, qtbot: A
     assert banner.hint.text()
     qtbot.waitUntil(banner.findings.isVisible, timeout=15000)
     assert "Docker engine" in banner.findings.text()
-    assert "unreachable" in window.host_label.text()
+    assert "unreachable" in window.status.host_label.text()
     assert window.dashboard.stack.currentWidget() is window.dashboard.unavailable
     assert banner.retry_button.accessibleName()
     screenshot(window, "engine-unreachable.png")
@@ -36,5 +36,5 @@ def test_unreachable_engine_banner_retry_and_recovery(make_window: Any, qtbot: A
     # The engine "comes back" at that address: the window notices without any click.
     socket.symlink_to(DOCKER_SOCKET)
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=20000)
-    assert "connected" in window.host_label.text()
+    assert "connected" in window.status.host_label.text()
     assert window.dashboard.stack.currentWidget() is window.dashboard.empty

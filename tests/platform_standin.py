@@ -7,6 +7,8 @@ platform's; the test's own user never owns them, so its "local" host does not li
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 import signal
@@ -14,10 +16,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from canfar_desktop.api.token import token_file
 from canfar_desktop.core.platform_hosts import platform_url, site_url
 from canfar_desktop.core.secret_store import save_token
 from canfar_desktop.core.settings import AppPaths, HostConfig, Settings, save_settings
@@ -49,6 +53,15 @@ class StandIn:
         """Save the stand-in's token for the host, as `canfar-desktop hosts login` does."""
         save_token(paths, site_url(self.host(name)), self.token)
 
+    def use_token(self, paths: AppPaths, token: str) -> None:
+        """The stand-in accepts this token from now on (its server re-reads the file), and the app has it
+        saved for the host."""
+        path = token_file(self.paths)
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+        self.token = token
+        self.sign_in(paths)
+
     def delete_all(self) -> None:
         """Every session of the stand-in's user goes (pass or fail), through its own core."""
         from canfar_desktop.core.service import SessionService
@@ -61,6 +74,15 @@ class StandIn:
                 service.delete(s)
         finally:
             service.close()
+
+
+def jwt(expires: datetime) -> str:
+    """A token shaped as CANFAR's OIDC ones are (a JSON Web Token), carrying this expiry."""
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'exp': int(expires.timestamp()), 'sub': 'astro'})}." \
+           f"{secrets.token_urlsafe(32)}"
 
 
 def start_standin(root: Path) -> StandIn:

@@ -8,21 +8,15 @@ JSON Web Token with the expiry each step needs, as CANFAR's OIDC tokens carry on
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from canfar_desktop.api.token import token_file
-from canfar_desktop.core.platform_hosts import site_url
-from canfar_desktop.core.secret_store import save_token
 from canfar_desktop.core.settings import AppPaths, HostConfig
 
-from ..platform_standin import StandIn, start_standin, stop_standin
+from ..platform_standin import jwt, start_standin, stop_standin
 from .conftest import screenshot
 
 
@@ -32,22 +26,6 @@ def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     return home
-
-
-def jwt(expires: datetime) -> str:
-    def part(data: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'exp': int(expires.timestamp()), 'sub': 'astro'})}." \
-           f"{secrets.token_urlsafe(32)}"
-
-
-def use_token(standin: StandIn, paths: AppPaths, token: str) -> None:
-    """The platform accepts this token from now on, and the app has it saved (`hosts login`)."""
-    path = token_file(standin.paths)
-    path.write_text(token + "\n")
-    path.chmod(0o600)
-    save_token(paths, site_url(standin.host()), token)
 
 
 def chip(window: Any, name: str) -> str:
@@ -63,7 +41,7 @@ def test_login_expiring_expired_and_platform_gone(tmp_path: Path, docker_engine:
                                                   qtbot: Any, paths: AppPaths) -> None:
     standin = start_standin(tmp_path / "platform")
     try:
-        use_token(standin, paths, jwt(datetime.now(UTC) + timedelta(days=1)))
+        standin.use_token(paths, jwt(datetime.now(UTC) + timedelta(days=1)))
         window = make_window(hosts=[HostConfig(), standin.host()])
         store = window.store
         qtbot.waitUntil(lambda: store.loaded and not store.unreachable, timeout=30000)
@@ -78,7 +56,7 @@ def test_login_expiring_expired_and_platform_gone(tmp_path: Path, docker_engine:
         screenshot(window, "platform-login-expiring.png")
 
         # Expired: the host is unreachable with a sentence that says so and what to do; local keeps working.
-        use_token(standin, paths, jwt(datetime.now(UTC) - timedelta(hours=1)))
+        standin.use_token(paths, jwt(datetime.now(UTC) - timedelta(hours=1)))
         store.retry("canfar")
         qtbot.waitUntil(lambda: "canfar" in store.unreachable, timeout=30000)
         err = store.unreachable["canfar"]
@@ -94,7 +72,7 @@ def test_login_expiring_expired_and_platform_gone(tmp_path: Path, docker_engine:
         screenshot(window, "platform-login-expired.png")
 
         # Renewed: back by itself once the chip (or banner) is clicked to retry.
-        use_token(standin, paths, jwt(datetime.now(UTC) + timedelta(days=30)))
+        standin.use_token(paths, jwt(datetime.now(UTC) + timedelta(days=30)))
         store.retry("canfar")
         qtbot.waitUntil(lambda: "canfar" not in store.unreachable and "ms" in chip(window, "canfar"), timeout=30000)
         assert "login expiring" not in chip(window, "canfar")

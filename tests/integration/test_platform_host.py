@@ -26,7 +26,7 @@ from canfar_desktop.core.settings import AppPaths, HostConfig, Resources
 
 from ..certs import Authority
 from ..helpers import http_get, wait_for
-from ..platform_standin import StandIn, platform, standin
+from ..platform_standin import StandIn, jwt, platform, standin
 
 __all__ = ["platform", "standin"]  # fixtures
 
@@ -221,3 +221,36 @@ def test_the_command_line_on_the_platform(make_service: Callable[..., SessionSer
     assert deleted.returncode == 0 and f"{sid} deleted" in deleted.stdout
     out = cli("hosts", "logout", "canfar")
     assert "the saved token was removed" in out.stdout and "No CANFAR login found" in out.stdout
+
+
+def test_an_expiring_login_is_said_by_ps_doctor_and_settings(make_service: Callable[..., SessionService],
+                                                              standin: StandIn, paths: AppPaths) -> None:
+    from datetime import UTC, datetime
+
+    from canfar_desktop.core.settings import save_settings
+    from canfar_desktop.ui.platform_login import WARN_COLOUR, describe_login
+
+    original = standin.token
+    try:
+        standin.use_token(paths, jwt(datetime.now(UTC) + timedelta(days=1)))
+        service = make_service(hosts=[HostConfig(), standin.host()])
+        save_settings(paths, service.settings)
+        ps = subprocess.run([*CLI, "ps"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+        assert ps.returncode == 0, ps.stderr
+        warned = [line for line in ps.stderr.splitlines() if line.startswith("warning: canfar: ")]
+        assert len(warned) == 1 and "valid until" in warned[0] and "canfar-desktop hosts login canfar" in warned[0]
+        engine = {c.id: c for c in run_checks(service, host="canfar")}["engine"]
+        assert engine.level == "warn" and "hosts login canfar" in engine.hint
+        text, colour = describe_login(standin.host(), paths)
+        assert colour == WARN_COLOUR and "valid until" in text and "left" in text
+        assert service.host_status("canfar").warning.startswith("The token saved for canfar, valid until")
+
+        standin.use_token(paths, jwt(datetime.now(UTC) + timedelta(days=30)))  # renewed: nothing to say
+        service.reset_host("canfar")
+        assert service.host_status("canfar").warning == ""
+        ps = subprocess.run([*CLI, "ps"], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+        assert ps.returncode == 0 and "warning: canfar:" not in ps.stderr
+    finally:
+        standin.use_token(paths, original)

@@ -209,6 +209,9 @@ class Sparkline(QWidget):
         self.setFixedHeight(26)
         self.setMinimumWidth(60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # it paints every pixel itself (the card's colour in the corners), so a repaint every few
+        # seconds redraws this small rectangle only, not the card's styled frame beneath it
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def set_values(self, values: Sequence[float], top: float, text: str) -> None:
         self.values, self.top, self.text = list(values), max(top, 1e-9), text
@@ -219,6 +222,7 @@ class Sparkline(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt naming
         c = current_colours()
         painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(c.card))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         painter.setPen(QPen(QColor(c.border), 1))

@@ -312,7 +312,7 @@ class SessionCard(QFrame):
         policy = self.monitors.sizePolicy()
         policy.setRetainSizeWhenHidden(not compact)  # compact cards keep no room for the sparklines
         self.monitors.setSizePolicy(policy)
-        self._badge(*self._badge_look)
+        self.show_badge(*self._badge_look)
         share = self.share_button
         if share is not None and compact:
             share.setVisible(False)  # in the menu instead
@@ -382,7 +382,7 @@ class SessionCard(QFrame):
                                       "the session is not lost")
         kind = s.kind if s.kind in KINDS else "contributed"
         self.kind_icon.setPixmap(icons.icon(kind).pixmap(28, 28, QIcon.Mode.Disabled))
-        self._badge("Host unreachable", UNREACHABLE_COLOUR)
+        self.show_badge("Host unreachable", UNREACHABLE_COLOUR)
         self.badge.setAccessibleName("State: host unreachable")
         self.badge.setToolTip(f"{error.message}" + (f" — {error.hint}" if error.hint else ""))
         self.reason.setText(unreachable_reason(host, last_seen, s.state.value.lower()))
@@ -395,7 +395,7 @@ class SessionCard(QFrame):
         self.kind_icon.setToolTip(KINDS[kind].title if kind in KINDS else kind)
         self.title.setText(name or "(unnamed)")
         colour = STATE_COLOURS.get(state, "#718096")
-        self._badge(state.value, colour)
+        self.show_badge(state.value, colour)
         self.badge.setAccessibleName(f"State: {state.value}")
         # The reason line is always there (cards in a row keep one height); Running says it is ready.
         self.reason.setText(for_app(reason) or ("ready" if state == State.RUNNING else state.value.lower()))
@@ -411,7 +411,7 @@ class SessionCard(QFrame):
         """One step of the busy bar (a few a second, from the dashboard: not a repaint every frame)."""
         self.progress.setValue((self.progress.value() + PULSE_STEP) % 100)
 
-    def _badge(self, text: str, colour: str) -> None:
+    def show_badge(self, text: str, colour: str) -> None:
         """The state as a coloured label; on a compact card, a coloured dot that says it in its tooltip."""
         self._badge_look = (text, colour)
         if self.compact:

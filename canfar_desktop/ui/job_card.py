@@ -48,7 +48,7 @@ def present(card: SessionCard, s: Session, now: datetime) -> None:
     card.meta.setText(job_meta(s, now))
     card.meta.setToolTip(shlex.join(s.command) if s.command else "")
     if s.state == State.TERMINATED:
-        card._badge("Completed", COMPLETED_COLOUR)
+        card.show_badge("Completed", COMPLETED_COLOUR)
         card.badge.setAccessibleName("State: Completed")
     done = s.state in FINISHED
     card.retry_button.setText("Run again")

@@ -62,7 +62,7 @@ class Launches(QObject):
         def go(req: LaunchRequest) -> None:
             self.launch(req, remember)
 
-        self.runner.run(self.service.prepare_launch, kind, image, name, resources, host, None, tuple(command),
+        self.runner.run(self.service.prepare_launch, kind, image, name, resources, host, command=tuple(command),
                         on_done=go, on_error=on_error or self._report)
 
     def run_again(self, job: Session) -> None:

@@ -39,7 +39,6 @@ class OptionChoices(QObject):
         super().__init__(parent)
         self.spins: tuple[Spin, Spin, Spin] = spins
         self.lists: list[QComboBox] = []  # the dialog lays each out just after its spin box
-        self.options: ResourceOptions | None = None
         self._syncing = False
         for spin, name in zip(spins, ("Cores", "Memory in GB", "GPUs"), strict=True):
             choice = QComboBox()
@@ -50,7 +49,6 @@ class OptionChoices(QObject):
             spin.valueChanged.connect(lambda _v, s=spin, c=choice: self._follow(s, c))
 
     def set_options(self, options: ResourceOptions | None) -> None:
-        self.options = options
         menus = (options.cores, options.ram_gb, options.gpus) if options is not None else ((), (), ())
         for spin, choice, unit, values in zip(self.spins, self.lists, UNITS, menus, strict=True):
             self._syncing = True

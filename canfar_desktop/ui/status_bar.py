@@ -29,8 +29,7 @@ class HostStatusBar(QObject):
         bar.addWidget(self.host_dot)
         bar.addWidget(self.host_label)
         bar.addPermanentWidget(self.count_label)
-        self._warned: set[str] = set()  # hosts whose expiring login was told (until it is renewed)
-        self._notices: dict[str, Toast] = {}  # the login notice showing for each host
+        self._notices: dict[str, Toast] = {}  # hosts whose expiring login was told (until it is renewed)
         store.host_status_changed.connect(self.update_hosts)
 
     def update_counts(self) -> None:
@@ -62,8 +61,6 @@ class HostStatusBar(QObject):
             shown = self._notices.pop(host, None)
             if shown is not None:
                 self.messages.dismiss(shown)
-            self._warned.discard(host)
-        elif host not in self._warned:
-            self._warned.add(host)
+        elif host not in self._notices:  # told once, even if the person closed the notice
             self._notices[host] = self.messages.show_message(f"Your login on “{host}” needs renewing", warning,
                                                              "warning", timeout_ms=0)

@@ -7,11 +7,10 @@ import json
 import platform
 import sys
 
-from pydantic import ValidationError as PydanticError
-
 from .. import __version__
 from ..core.errors import ValidationError
-from ..core.settings import Settings, save_settings, validation_message
+from ..core.plain import to_plain
+from ..core.settings import Settings, save_settings
 from .context import Context
 from .output import emit
 
@@ -19,7 +18,7 @@ FIXED = ("schema_version", "hosts", "last_choices", "recent_launches", "presets"
 
 
 def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
-    data = ctx.settings.model_dump(mode="json")
+    data = to_plain(ctx.settings)
     if args.action == "path":
         print(ctx.paths.settings_file)
     elif args.action == "show":
@@ -38,12 +37,15 @@ def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
             value = json.loads(args.value)
         except ValueError:
             value = args.value
+        from ..core.settings_check import ValidationError as Invalid
+        from ..core.settings_check import check, validation_message
+
         try:
-            updated = Settings.model_validate({**data, args.key: value})
-        except PydanticError as exc:
+            updated = check(Settings, {**data, args.key: value})
+        except Invalid as exc:
             raise ValidationError(f"Invalid value for {args.key}: {args.value!r}", validation_message(exc)) from None
         save_settings(ctx.paths, updated, base=ctx.settings)
-        print(f"{args.key} = {json.dumps(updated.model_dump(mode='json')[args.key])}")
+        print(f"{args.key} = {json.dumps(to_plain(updated)[args.key])}")
     return 0
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import ValidationError
 from ..core.formats import human_duration
 from ..core.paths import AppPaths
+from ..core.plain import to_plain
 
 if TYPE_CHECKING:
     from ..core.service import SessionService
@@ -66,7 +67,7 @@ def session_json(s: Session, at: datetime, url: str | None = None) -> dict[str, 
         "created": s.created.isoformat() if s.created else None,
         "expiry": s.expiry.isoformat() if s.expiry else None,
         "time_left_s": int(s.time_left(at) or 0) if s.expiry else None,
-        "resources": s.resources.model_dump(), "port": s.host_port,
+        "resources": to_plain(s.resources), "port": s.host_port,
         "exit_code": s.exit_code, "oom_killed": s.oom_killed,
         "oom_kills": [k.isoformat() for k in s.oom_kills],
     }

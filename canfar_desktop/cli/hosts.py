@@ -7,10 +7,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic import ValidationError as PydanticError
-
 from ..core.errors import CanfarError, ValidationError
-from ..core.settings import save_settings, validation_message
+from ..core.settings import save_settings
 from .context import Context
 from .output import emit, table
 
@@ -86,8 +84,8 @@ def cmd_hosts(ctx: Context, args: argparse.Namespace) -> int:
         try:
             new = HostConfig(name=args.name, url=args.url, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
                              tls_key=args.tls_key, arc_path=args.arc_path, ssh_tunnel=args.ssh_tunnel)
-        except PydanticError as exc:
-            raise ValidationError(f"Invalid host {args.name!r}", validation_message(exc)) from None
+        except ValueError as exc:
+            raise ValidationError(f"Invalid host {args.name!r}", str(exc)) from None
         hosts = [h for h in hosts if h.name != new.name] + [new]
     elif args.action == "remove":
         if args.name == "local" or not any(h.name == args.name for h in hosts):

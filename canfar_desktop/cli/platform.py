@@ -14,13 +14,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError as PydanticError
-
 from ..core.credentials import CredentialError, find_credential, token_expiry
 from ..core.errors import ValidationError
 from ..core.platform_hosts import is_platform, is_platform_url, platform_url, site_url
 from ..core.secret_store import forget_token, save_token
-from ..core.settings import HostConfig, save_settings, validation_message
+from ..core.settings import HostConfig, save_settings
 from .context import Context
 
 MAX_TOKEN = 16 * 1024
@@ -104,8 +102,8 @@ def _add(ctx: Context, args: argparse.Namespace) -> int:
     token = read_token(args.token_file) if args.token_file else ""
     try:
         new = HostConfig(name=args.name, url=url, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
-    except PydanticError as exc:
-        raise ValidationError(f"Invalid host {args.name!r}", validation_message(exc)) from None
+    except ValueError as exc:
+        raise ValidationError(f"Invalid host {args.name!r}", str(exc)) from None
     settings = ctx.settings
     settings.hosts = [h for h in settings.hosts if h.name != new.name] + [new]
     ctx.settings = save_settings(ctx.paths, settings)

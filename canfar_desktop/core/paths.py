@@ -1,6 +1,6 @@
 """Where the app keeps its files: settings, state, browser profiles, scratch folders.
 
-Kept apart from the settings model (pydantic) so that starting the app or talking to a running one
+Kept apart from the settings model so that starting the app or talking to a running one
 costs only this small module.
 """
 
@@ -38,6 +38,11 @@ class AppPaths:
     @property
     def settings_file(self) -> Path:
         return self.config_dir / "settings.json"
+
+    @property
+    def checked_settings_file(self) -> Path:
+        """The settings as last type-checked, with the hash of the file they came from (core/settings_copy.py)."""
+        return self.state_dir / "settings-checked.json"
 
     @property
     def profiles_dir(self) -> Path:

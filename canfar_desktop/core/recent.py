@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from .errors import CanfarError
 from .launch import WORDS
 from .plan import LaunchRequest
-from .settings import AppPaths, RecentLaunch, Settings, load_settings, save_settings
+from .settings import AppPaths, RecentLaunch, Settings, load_settings, save_settings, with_changes
 from .validation import NAME_MAX
 
 MAX_RECENT = 10
@@ -60,7 +61,7 @@ def from_request(req: LaunchRequest, default_host: str) -> RecentLaunch:
 
 
 def _key(r: RecentLaunch) -> tuple[object, ...]:
-    return (r.kind, r.image, r.resources.model_dump_json(), r.host, r.name_pattern)
+    return (r.kind, r.image, r.resources, r.host, r.name_pattern)
 
 
 def same(a: RecentLaunch, b: RecentLaunch) -> bool:
@@ -88,7 +89,7 @@ def _update(paths: AppPaths, settings: Settings, field: str, change: Change) -> 
     """Apply `change` (old list -> new list) to the file's list as it is now, and to `settings`."""
     current, _warning = load_settings(paths)
     new = change(list(getattr(current, field)))
-    updated = current.model_copy(update={field: new})
+    updated = with_changes(current, **{field: new})
     save_settings(paths, updated, base=current)
     setattr(settings, field, new)
     return new
@@ -107,7 +108,7 @@ def record(paths: AppPaths, settings: Settings, req: LaunchRequest) -> list[Rece
 def pin(paths: AppPaths, settings: Settings, entry: RecentLaunch, title: str = "") -> list[RecentLaunch]:
     """Keep a set-up as a preset (once; pinning it again renames it)."""
     default = entry.name_pattern.replace("-" + NUMBER, "").replace(NUMBER, "") or entry.kind
-    preset = entry.model_copy(update={"title": title or entry.title or default})
+    preset = replace(entry, title=title or entry.title or default)
     return _update(paths, settings, "presets",
                    lambda old: [*(p for p in old if not same(p, preset)), preset])
 

@@ -1,4 +1,4 @@
-"""User settings: a pydantic model with a schema version, saved atomically, never lost to a bad file.
+"""User settings: checked dataclasses with a schema version, saved atomically, never lost to a bad file.
 
 Where things live comes from platformdirs; `CANFAR_DESKTOP_HOME` moves every folder under one
 directory (tests and portable installs use it). Saving writes only what this process changed onto
@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .errors import SettingsError
 from .files import move_aside, open_private, take_lock
 from .files import write_atomic as write_atomic  # other modules write their files through settings
 from .paths import AppPaths as AppPaths  # where settings live, with the settings
+from .plain import from_plain, to_plain
 from .platform import is_root, unlock, user_ids
+from .settings_copy import checked_copy, keep_checked_copy
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 SCHEMA_VERSION = 1
 DEFAULT_HOST = "local"
@@ -95,17 +92,10 @@ def default_gid() -> int:
 
 
 def validation_message(exc: ValidationError) -> str:
-    """The first pydantic error in one line: the field, what is wrong, and the value given."""
-    errors = exc.errors()
-    if not errors:
-        return str(exc).replace("\n", " ")
-    first = errors[0]
-    field = ".".join(str(p) for p in first.get("loc", ()))
-    text = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    given = first.get("input")
-    shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) and len(repr(given)) <= 60 else ""
-    more = f"; {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""
-    return f"{field + ': ' if field else ''}{text}{shown}{more}".replace("\n", " ")
+    """The first problem of a settings check in one line (core/settings_check.py)."""
+    from .settings_check import validation_message as message
+
+    return message(exc)
 
 
 def check_arc_root(value: str, paths: AppPaths | None = None) -> str:
@@ -136,44 +126,79 @@ def check_arc_root(value: str, paths: AppPaths | None = None) -> str:
     return str(folder)
 
 
-class Resources(BaseModel):
+def _within(name: str, value: float, low: float, high: float, low_open: bool = False) -> None:
+    """One value rule, said as the field and its allowed range (the message pydantic passes on as is)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name}: a number is needed, got {value!r}")
+    if (value <= low if low_open else value < low) or value > high:
+        low_text = f"more than {_number(low)}" if low_open else f"at least {_number(low)}"
+        raise ValueError(f"{name}: must be {low_text} and at most {_number(high)} (got {_number(value)})")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}: must be one of {', '.join(allowed)} (got {value!r})")
+
+
+# The settings are plain dataclasses, so reading them costs no validation library. Their value rules
+# live in __post_init__ and run on every construction; settings read from a file someone may have
+# edited are also type-checked by pydantic (core/settings_check.py). `__pydantic_config__` tells
+# pydantic what to do with unknown keys.
+
+@dataclass
+class Resources:
     """Resources a session asks for: flexible (burstable) or fixed cores and RAM, plus GPUs."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
     mode: Literal["flexible", "fixed"] = "flexible"
-    cores: float = Field(default=2, gt=0, le=256)
-    ram_gb: float = Field(default=16, gt=0, le=4096)
-    gpus: int = Field(default=0, ge=0, le=28)
+    cores: float = 2.0
+    ram_gb: float = 16.0
+    gpus: int = 0
+
+    def __post_init__(self) -> None:
+        _one_of("mode", self.mode, ("flexible", "fixed"))
+        _within("cores", self.cores, 0, 256, low_open=True)
+        _within("ram_gb", self.ram_gb, 0, 4096, low_open=True)
+        _within("gpus", self.gpus, 0, 28)
+        if not isinstance(self.gpus, int):
+            raise ValueError(f"gpus: a whole number is needed, got {self.gpus!r}")
 
 
-class LaunchChoice(BaseModel):
+@dataclass
+class LaunchChoice:
     """The last choices made for a kind, offered again by the launch dialog and the tray."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "ignore"}
 
     image: str = ""
-    resources: Resources = Field(default_factory=Resources)
+    resources: Resources = field(default_factory=Resources)
     host: str = DEFAULT_HOST
 
 
-class RecentLaunch(BaseModel):
+@dataclass
+class RecentLaunch:
     """A launch as it can be made again in one click (core/recent.py): a recent one, or a pinned preset."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "ignore"}
 
     kind: str
     image: str = ""
-    resources: Resources = Field(default_factory=Resources)
+    resources: Resources = field(default_factory=Resources)
     host: str = DEFAULT_HOST
     name_pattern: str = ""  # "": a generated name; "fit-{n}": numbered; else this name (numbered when taken)
     title: str = ""  # a preset's own name
 
 
-class HostConfig(BaseModel):
+@dataclass
+class HostConfig:
     """A Docker host sessions can run on: the local engine, ssh://user@host[:port] or tcp:// with TLS."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
     name: str = DEFAULT_HOST
     url: str = ""  # empty: DOCKER_HOST, then the current Docker context, then the default socket
@@ -183,65 +208,64 @@ class HostConfig(BaseModel):
     ssh_tunnel: str = ""  # for tcp:// hosts: ssh://user@host used to forward session ports
     arc_path: str = ""  # the folder behind /arc on that host; empty: local default or named volumes
 
-    @field_validator("name")
-    @classmethod
-    def _name_ok(cls, value: str) -> str:
-        if not value or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in value):
-            raise ValueError("host names use letters, digits, '-', '_' and '.'")
-        return value
+    def __post_init__(self) -> None:
+        name = self.name
+        if not name or not isinstance(name, str) or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
+            raise ValueError("name: host names use letters, digits, '-', '_' and '.'")
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", validate_assignment=True, defer_build=True)
+@dataclass
+class Settings:
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "ignore"}
 
     schema_version: int = SCHEMA_VERSION
-    hosts: list[HostConfig] = Field(default_factory=lambda: [HostConfig()])
+    hosts: list[HostConfig] = field(default_factory=lambda: [HostConfig()])
     default_host: str = DEFAULT_HOST
     arc_root: str = ""  # local folder behind /arc; empty: ~/CANFAR/arc
-    user: str = Field(default_factory=default_user)
-    uid: int = Field(default_factory=default_uid, ge=1, le=2**31 - 1)
-    gid: int = Field(default_factory=default_gid, ge=1, le=2**31 - 1)
-    session_limit: int = Field(default=3, ge=1, le=100)
-    session_lifetime_hours: float = Field(default=96.0, gt=0, le=24 * 365)
-    default_resources: Resources = Field(default_factory=Resources)
+    user: str = field(default_factory=default_user)
+    uid: int = field(default_factory=default_uid)
+    gid: int = field(default_factory=default_gid)
+    session_limit: int = 3
+    session_lifetime_hours: float = 96.0
+    default_resources: Resources = field(default_factory=Resources)
     theme: Literal["system", "light", "dark"] = "system"
-    last_choices: dict[str, LaunchChoice] = Field(default_factory=dict)
-    recent_launches: list[RecentLaunch] = Field(default_factory=list)  # newest first, at most ten (core/recent.py)
-    presets: list[RecentLaunch] = Field(default_factory=list)  # launches pinned from the recent ones
-    warn_before_minutes: list[int] = Field(default_factory=lambda: [60, 10])
+    last_choices: dict[str, LaunchChoice] = field(default_factory=dict)
+    recent_launches: list[RecentLaunch] = field(default_factory=list)  # newest first, at most ten (core/recent.py)
+    presets: list[RecentLaunch] = field(default_factory=list)  # launches pinned from the recent ones
+    warn_before_minutes: list[int] = field(default_factory=lambda: [60, 10])
     close_to_tray: bool = True
     start_minimized: bool = False
     start_at_login: bool = False
     api_background: bool = False  # the app serves the CANFAR session API (for the canfar client) while it runs
-    api_port: int = Field(default=DEFAULT_API_PORT, ge=1024, le=65535)  # on 127.0.0.1 only
+    api_port: int = DEFAULT_API_PORT  # on 127.0.0.1 only
 
     # What these settings were when read from (or last written to) the file: saving writes the difference.
-    _synced: dict[str, Any] | None = PrivateAttr(default=None)
+    synced: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False,
+                                          metadata={"internal": True})
 
-    @field_validator("user")
-    @classmethod
-    def _user_ok(cls, value: str) -> str:
-        if not USER_RE.fullmatch(value):
-            raise ValueError("the user name starts with a letter and uses at most 32 ASCII letters, digits, "
+    def __post_init__(self) -> None:
+        user = self.user
+        if not isinstance(user, str) or not USER_RE.fullmatch(user):
+            raise ValueError("user: the user name starts with a letter and uses at most 32 ASCII letters, digits, "
                              "'-' and '_'")
-        if value.lower() in SYSTEM_USERS:
-            raise ValueError(f"{value!r} is a system account in every image; choose your own name")
-        return value
-
-    @field_validator("arc_root")
-    @classmethod
-    def _arc_root_ok(cls, value: str) -> str:
-        return check_arc_root(value)
-
-    @model_validator(mode="after")
-    def _default_host_known(self) -> Settings:
+        if user.lower() in SYSTEM_USERS:
+            raise ValueError(f"user: {user!r} is a system account in every image; choose your own name")
+        try:
+            self.arc_root = check_arc_root(self.arc_root)
+        except ValueError as exc:
+            raise ValueError(f"arc_root: {exc}") from None
+        for name in ("uid", "gid"):
+            _within(name, getattr(self, name), 1, 2**31 - 1)
+        _within("session_limit", self.session_limit, 1, 100)
+        _within("session_lifetime_hours", self.session_lifetime_hours, 0, 24 * 365, low_open=True)
+        _within("api_port", self.api_port, 1024, 65535)
+        _one_of("theme", self.theme, ("system", "light", "dark"))
         names = [h.name for h in self.hosts]
         if len(set(names)) != len(names):
             raise ValueError("two Docker hosts have the same name")
         if self.default_host not in names:
             raise ValueError(f"default_host {self.default_host!r} is not a configured host "
                              f"(configured: {', '.join(names) or 'none'})")
-        return self
 
     def arc_folder(self) -> Path:
         return Path(self.arc_root) if self.arc_root else Path.home() / "CANFAR" / "arc"
@@ -265,9 +289,8 @@ def load_settings(paths: AppPaths) -> tuple[Settings, str | None]:
     except OSError as exc:
         return Settings(), f"Could not read {path} ({exc.strerror}); using default settings"
     try:
-        return _synced(_parse(raw)), None
-    except (ValueError, ValidationError) as exc:
-        problem = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
+        return _synced(_parse(raw, paths)), None
+    except ValueError as exc:
         with _settings_lock(paths):
             try:
                 still = path.read_bytes() == raw  # another process may have repaired it meanwhile
@@ -279,18 +302,46 @@ def load_settings(paths: AppPaths) -> tuple[Settings, str | None]:
                 where = f"it was moved to {move_aside(path)}"
             except OSError:
                 where = "it could not be moved aside"
-        return Settings(), f"The settings file was unreadable ({problem}); {where} and defaults are in use"
+        return Settings(), f"The settings file was unreadable ({exc}); {where} and defaults are in use"
 
 
-def _parse(raw: bytes) -> Settings:
+def _parse(raw: bytes, paths: AppPaths) -> Settings:
+    """The file's settings: from the copy kept when these exact bytes were last checked, else checked now.
+
+    Raises ValueError with one line saying what is wrong.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    known = checked_copy(paths, digest, _version())
+    if known is not None:
+        try:
+            return from_plain(Settings, known)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # a copy this version cannot read: check the file again
     data = json.loads(raw.decode("utf-8"))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    return Settings.model_validate(_migrate(data))
+    settings = _checked(_migrate(data))
+    keep_checked_copy(paths, digest, _version(), settings)
+    return settings
+
+
+def _checked(data: dict[str, Any]) -> Settings:
+    from .settings_check import ValidationError, check, validation_message
+
+    try:
+        return check(Settings, data)
+    except ValidationError as exc:
+        raise ValueError(validation_message(exc)) from None
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"{__version__}/{SCHEMA_VERSION}"
 
 
 def _synced(settings: Settings) -> Settings:
-    settings._synced = settings.model_dump(mode="json")
+    settings.synced = to_plain(settings)
     return settings
 
 
@@ -311,23 +362,31 @@ def save_settings(paths: AppPaths, settings: Settings, base: Settings | None = N
     settings now in the file. The write is atomic and the folder is synced.
     """
     path = paths.settings_file
-    new = settings.model_dump(mode="json")
-    origin = base.model_dump(mode="json") if base is not None else settings._synced
+    new = to_plain(settings)
+    origin = to_plain(base) if base is not None else settings.synced
     with _settings_lock(paths):
-        merged = new if origin is None else _merge(_current(path), new, origin)
+        merged = new if origin is None else _merge(_current(path, paths), new, origin)
         merged["schema_version"] = SCHEMA_VERSION
         try:
-            result = Settings.model_validate(merged)
-        except ValidationError as exc:
-            raise SettingsError(f"The settings were not saved: {validation_message(exc)}",
+            result = _checked(merged)
+        except ValueError as exc:
+            raise SettingsError(f"The settings were not saved: {exc}",
                                 "another program changed them at the same time; check them and try again") from None
-        write_atomic(path, result.model_dump_json(indent=2))
-    settings._synced = new
-    result._synced = result.model_dump(mode="json")
-    return result
+        text = json.dumps(to_plain(result), indent=2)
+        write_atomic(path, text)
+        keep_checked_copy(paths, hashlib.sha256(text.encode("utf-8")).hexdigest(), _version(), result)
+    settings.synced = new
+    return _synced(result)
 
 
-def _current(path: Path) -> dict[str, Any]:
+def with_changes(settings: Settings, **changes: Any) -> Settings:
+    """A copy with some fields changed, its rules checked again; it remembers what the original was read as."""
+    copy = replace(settings, **changes)
+    copy.synced = settings.synced
+    return copy
+
+
+def _current(path: Path, paths: AppPaths) -> dict[str, Any]:
     """The file's settings as they are now; a corrupt file is moved aside (and its values not kept)."""
     try:
         raw = path.read_bytes()
@@ -337,8 +396,9 @@ def _current(path: Path) -> dict[str, Any]:
         raise SettingsError(f"Could not read {path} ({exc.strerror}) to save the settings",
                             "check the file's permissions") from None
     try:
-        return _parse(raw).model_dump(mode="json")
-    except (ValueError, ValidationError):
+        current: dict[str, Any] = to_plain(_parse(raw, paths))
+        return current
+    except ValueError:
         try:
             move_aside(path)
         except OSError:

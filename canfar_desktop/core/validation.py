@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pydantic
-
 from .errors import ValidationError
-from .settings import Resources, validation_message
+from .settings import Resources
 
 NAME_MAX = 32
 NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")  # a hostname label: no '-' at either end
@@ -54,9 +52,9 @@ def make_resources(**fields: Any) -> Resources:
     """Resources from what a person typed; out-of-range values are one clear error naming the field."""
     try:
         return Resources(**fields)
-    except pydantic.ValidationError as exc:
+    except (ValueError, TypeError) as exc:
         raise ValidationError(
-            f"Invalid resources: {validation_message(exc)}",
+            f"Invalid resources: {exc}",
             "cores above 0 and at most 256, memory in GB up to 4096, GPUs from 0 to 28",
         ) from None
 

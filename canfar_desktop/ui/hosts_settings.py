@@ -7,9 +7,9 @@ rest. TLS verification has no switch: a remote tcp:// host needs its CA (the cor
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-from pydantic import ValidationError as PydanticError
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -74,7 +74,7 @@ class HostsEditor(QWidget):
                  test_host: Callable[[HostConfig], HostProbe], runner: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Docker hosts")
-        self._hosts = [h.model_copy() for h in hosts] or [HostConfig()]
+        self._hosts = [replace(h) for h in hosts] or [HostConfig()]
         self.default_host = default_host
         self.local_arc = local_arc
         self.user = user
@@ -204,7 +204,7 @@ class HostsEditor(QWidget):
     # --- the list -----------------------------------------------------------------------------
 
     def hosts(self) -> list[HostConfig]:
-        return [h.model_copy() for h in self._hosts]
+        return [replace(h) for h in self._hosts]
 
     def current(self) -> HostConfig | None:
         row = self.list.currentRow()
@@ -255,7 +255,7 @@ class HostsEditor(QWidget):
                   "arc_path": self.arc_path.text().strip()}
         try:
             new = HostConfig(**values)
-        except PydanticError:
+        except ValueError:
             new = HostConfig(**{**values, "name": old_name})
             self._show_result("Host names use letters, digits, '-', '_' and '.'", FAIL_COLOUR)
         self._hosts[self.list.currentRow()] = new
@@ -329,7 +329,7 @@ class HostsEditor(QWidget):
             name, n = ctx.name, 2
             while name in names:
                 name, n = f"{ctx.name}-{n}", n + 1
-            self._hosts.append(ctx.model_copy(update={"name": name}))
+            self._hosts.append(replace(ctx, name=name))
             names.add(name)
             added += 1
         self._fill()

@@ -1,8 +1,7 @@
-"""The settings dialog: edits a copy of the pydantic settings, validates it whole, saves atomically."""
+"""The settings dialog: edits a copy of the settings, checks it whole, saves atomically."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from ..core.autostart import is_enabled, set_autostart
 from ..core.errors import CanfarError
+from ..core.plain import to_plain
 from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB
 from ..core.service import SessionService
-from ..core.settings import Resources, Settings, save_settings
+from ..core.settings import Settings, save_settings
+from ..core.settings_check import ValidationError, check, validation_message
 from . import icons
 from .api_settings import ApiController, ApiSection
 from .hosts_settings import HostsEditor, check_hosts
@@ -152,17 +153,16 @@ class SettingsDialog(QDialog):
             self.arc.setText(folder)
 
     def build(self) -> Settings:
-        """A validated copy of the settings with this dialog's values (raises pydantic's ValidationError, or a
-        CanfarError for a host list that cannot work)."""
-        data = self.settings.model_dump()
+        """A checked copy of the settings with this dialog's values (raises the settings check's ValidationError,
+        or a CanfarError for a host list that cannot work)."""
+        data = to_plain(self.settings)
         check_hosts(self.hosts.hosts(), self.hosts.default_host)
         data.update(
-            hosts=[h.model_dump() for h in self.hosts.hosts()],
+            hosts=to_plain(self.hosts.hosts()),
             default_host=self.hosts.default_host,
             arc_root=self.arc.text().strip(),
-            default_resources=Resources(mode=self.mode.currentText(),  # type: ignore[arg-type]
-                                        cores=self.cores.value(), ram_gb=self.ram.value(),
-                                        gpus=self.settings.default_resources.gpus).model_dump(),
+            default_resources={"mode": self.mode.currentText(), "cores": self.cores.value(),
+                               "ram_gb": self.ram.value(), "gpus": self.settings.default_resources.gpus},
             session_limit=self.limit.value(),
             session_lifetime_hours=self.lifetime.value(),
             theme=self.theme.currentText(),
@@ -171,7 +171,7 @@ class SettingsDialog(QDialog):
             start_at_login=self.start_at_login.isChecked(),
         )
         data.update(self.api_section.values())
-        return Settings.model_validate(data)
+        return check(Settings, data)
 
     def save(self) -> None:
         try:
@@ -180,8 +180,7 @@ class SettingsDialog(QDialog):
                 set_autostart(new.start_at_login)  # first, so a failure leaves the saved setting as it was
             new = save_settings(self.paths, new, base=self.settings)  # only what was edited; keeps the CLI's
         except ValidationError as exc:
-            first = exc.errors()[0]
-            self._fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+            self._fail(validation_message(exc))
             return
         except CanfarError as exc:
             self._fail(sentence(exc))

@@ -6,6 +6,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from canfar_desktop.core.settings import AppPaths
@@ -44,7 +45,7 @@ def test_background_api_follows_the_setting(qtbot: Any, make_service: Callable[.
     port = free_port()
     section.enabled.setChecked(True)
     section.port.setValue(port)
-    on = service.settings.model_copy(update=section.values())
+    on = replace(service.settings, **section.values())
     section.saved(on)  # what the dialog's Save does after writing the settings
     url = f"http://127.0.0.1:{port}/skaha/v1"
     assert controller.url == url and "serving" in section.address.text()
@@ -65,7 +66,7 @@ def test_background_api_follows_the_setting(qtbot: Any, make_service: Callable[.
     assert new != token and get(url + "/context", token) == 401 and get(url + "/context", new) == 200
 
     section.enabled.setChecked(False)
-    section.saved(on.model_copy(update=section.values()))
+    section.saved(replace(on, **section.values()))
     assert controller.url is None and "off" in section.address.text()
     try:
         code = get(url + "/context", new)

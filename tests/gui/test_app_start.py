@@ -7,15 +7,15 @@ means a minimised window.
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from canfar_desktop.core.settings import AppPaths, Settings, save_settings
+from canfar_desktop.core.settings import AppPaths, load_settings, save_settings
 
 from ..app_process import App
 from ..helpers import wait_for
@@ -47,7 +47,7 @@ def test_minimized_flag_and_setting_start_minimised_without_a_tray(start: Any, p
     assert (normal["visible"], normal["minimized"]) == (True, False)
     flagged = start("--minimized")
     assert (flagged["visible"], flagged["minimized"]) == (True, True), "minimised: reachable with no tray"
-    settings = Settings(**{**json.loads(paths.settings_file.read_text()), "start_minimized": True})
+    settings = replace(load_settings(paths)[0], start_minimized=True)
     save_settings(paths, settings)
     assert start()["minimized"] is True, "Settings › Start minimized does the same"
 

@@ -3,6 +3,7 @@ dark and the charts dark, with their time labels whole."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtGui import QColor
@@ -37,7 +38,7 @@ def test_dark_theme_reaches_tab_icons_and_charts(make_window: Any, qtbot: Any,
     panel = window.findChild(TroubleshootingPanel)
     assert ink_lightness(window.tabs.tabIcon(0)) < 0.4, "dark ink on the light theme"
     try:
-        window.apply_settings(service.settings.model_copy(update={"theme": "dark"}))
+        window.apply_settings(replace(service.settings, theme="dark"))
         assert QApplication.instance().property("canfarTheme") == "dark"
         assert ink_lightness(window.tabs.tabIcon(0)) > 0.6, "the tab's icon is light on the dark theme"
         for chart in panel.charts:

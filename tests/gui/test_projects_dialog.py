@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -39,7 +40,7 @@ def test_projects_dialog_creates_a_project_and_adds_a_member(make_window: Any, q
 
     # someone else's project: only its members may change it
     other = window.service.projects()
-    other.settings = other.settings.model_copy(update={"user": "carol"})
+    other.settings = replace(other.settings, user="carol")
     other.create(f"vla-{secrets.token_hex(2)}")
     dialog.reload()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=30000)

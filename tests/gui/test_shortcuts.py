@@ -8,6 +8,7 @@ did anything. On this engine nothing happens that the test does not do.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.service import SessionService
-from canfar_desktop.core.settings import HostConfig, Settings
+from canfar_desktop.core.settings import HostConfig
 
 from ..integration.engine_fixtures import PrivateEngine, private_engine
 from .conftest import card_named, js_value, state_of, wait_js_true
@@ -67,7 +68,7 @@ def test_refresh_tab_keys_troubleshooting_reload_and_system_browser(
     # reports, so only a listing shows it; the periodic listing is pushed an hour away first.
     window.store.watcher.set_reconcile_interval(3600)
     s = made[0]
-    other = SessionService(Settings(**{**service.settings.model_dump(), "session_lifetime_hours": 5}), service.paths)
+    other = SessionService(replace(service.settings, session_lifetime_hours=5), service.paths)
     renewed = other.renew(s.id)
     assert renewed.expiry is not None and s.expiry is not None and renewed.expiry > s.expiry
     assert window.store.find(s.id).expiry == s.expiry, "nothing else listed meanwhile"

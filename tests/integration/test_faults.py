@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_cli_killed_mid_launch_leaves_a_true_state_and_nothing_orphaned(
     assert started["status"] in ("running", "exited")
 
     # The next process (a new service, as the next CLI run or app start makes) sees the truth at once.
-    after = SessionService(Settings(**service.settings.model_dump()), paths)
+    after = SessionService(replace(service.settings), paths)
     shown = {s.id: s for s in after.sessions()}
     assert set(shown) == {interrupted["session"], started["session"]}
     assert (shown[interrupted["session"]].state, shown[interrupted["session"]].reason) == (

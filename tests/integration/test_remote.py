@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,7 @@ def test_hostname_mismatch_is_refused(remote: Callable[..., SessionService], tls
 def test_ssh_tunnel_reaches_a_tls_hosts_sessions(remote: Callable[..., SessionService], tls_engine: TlsEngine,
                                                  ssh_server: SshServer, session_images: dict[str, str]) -> None:
     """`ssh_tunnel`: the API over TLS, the session's port through an SSH forward instead of an exec relay."""
-    cfg = tls_config(tls_engine).model_copy(update={"ssh_tunnel": ssh_server.url})
+    cfg = replace(tls_config(tls_engine), ssh_tunnel=ssh_server.url)
     service = remote(cfg)
     s = service.wait_ready(launch_on(service, "tls", "contributed", session_images["contributed"], "tunnelled"), 60)
     address, port = service.endpoint(s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,7 +152,7 @@ def test_a_changed_copy_saves_against_its_base(paths: AppPaths) -> None:
     other, _ = load_settings(paths)
     other.session_limit = 9
     save_settings(paths, other)
-    edited = Settings.model_validate({**base.model_dump(), "theme": "dark"})
+    edited = replace(base, theme="dark")
     save_settings(paths, edited, base=base)
     final, _ = load_settings(paths)
     assert final.theme == "dark" and final.session_limit == 9

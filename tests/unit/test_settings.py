@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,44 @@ def test_cli_says_so_in_one_warning_line_and_goes_on(paths: AppPaths, app_home: 
     again = subprocess.run([sys.executable, "-m", "canfar_desktop", "config", "show"], capture_output=True, text=True,
                            env={**os.environ, "CANFAR_DESKTOP_HOME": str(app_home)}, timeout=60)
     assert again.stderr == "", "said once: the next run finds no corrupt file"
+
+
+def _read_in_a_fresh_process(paths: AppPaths) -> tuple[str, bool]:
+    """(the theme read, whether pydantic was imported to read it) in a new interpreter."""
+    code = ("import sys\nfrom canfar_desktop.core.settings import AppPaths, load_settings\n"
+            "s, warning = load_settings(AppPaths.default())\nassert warning is None, warning\n"
+            "print(s.theme, 'pydantic' in sys.modules)")
+    assert os.environ["CANFAR_DESKTOP_HOME"] == str(paths.config_dir.parent), "the child reads the test's settings"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    theme, checked = done.stdout.split()
+    return theme, checked == "True"
+
+
+def test_settings_already_checked_are_read_without_checking_again(paths: AppPaths) -> None:
+    """Checking a file costs a short command most of its time: only bytes never checked are checked."""
+    save_settings(paths, Settings(theme="dark"))
+    assert _read_in_a_fresh_process(paths) == ("dark", False), "what the app wrote itself is known good"
+    paths.settings_file.write_text(paths.settings_file.read_text().replace('"dark"', '"light"'))
+    assert _read_in_a_fresh_process(paths) == ("light", True), "an edited file is checked again"
+    assert _read_in_a_fresh_process(paths) == ("light", False), "and then known good"
+
+
+def test_an_edited_file_is_checked_even_beside_a_good_copy(paths: AppPaths) -> None:
+    save_settings(paths, Settings(session_limit=5))
+    assert json.loads(paths.checked_settings_file.read_text())["settings"]["session_limit"] == 5
+    paths.settings_file.write_text(paths.settings_file.read_text().replace('"session_limit": 5', '"session_limit": 0'))
+    settings, warning = load_settings(paths)
+    assert warning is not None and "session_limit: must be at least 1" in warning and settings.session_limit == 3
+
+
+def test_a_copy_checked_by_another_version_is_not_trusted(paths: AppPaths) -> None:
+    save_settings(paths, Settings(session_limit=5))
+    kept = json.loads(paths.checked_settings_file.read_text())
+    kept["version"], kept["settings"]["session_limit"] = "0.0.1/1", 7
+    paths.checked_settings_file.write_text(json.dumps(kept))
+    assert load_settings(paths)[0].session_limit == 5
+    kept["version"] = json.loads(paths.checked_settings_file.read_text())["version"]
+    kept["settings"]["hosts"] = "not a list"
+    paths.checked_settings_file.write_text(json.dumps(kept))
+    assert load_settings(paths)[0].session_limit == 5, "an unreadable copy means checking the file again"

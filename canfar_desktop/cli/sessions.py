@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-import webbrowser
 from dataclasses import replace
 
 from ..core.formats import human_duration
 from ..core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
 from ..core.notify import expiry_warnings
+from ..core.platform_hosts import is_platform
 from .context import Context, age, delete_confirmed, has_display, now, session_json, sessions
 from .output import emit, table
 
@@ -52,10 +52,11 @@ def cmd_ps(ctx: Context, args: argparse.Namespace) -> int:
               + " Launch one with: canfar-desktop create notebook")
     for warning in expiry_warnings(shown, at, ctx.settings.warn_before_minutes):
         print(f"warning: {warning.message}", file=sys.stderr)
-    from .platform import credential_warnings  # a platform login that expires soon
+    if any(is_platform(cfg) for cfg in ctx.settings.hosts):
+        from .platform import credential_warnings  # a platform login that expires soon
 
-    for text in credential_warnings(ctx, args.host):
-        print(f"warning: {text}", file=sys.stderr)
+        for text in credential_warnings(ctx, args.host):
+            print(f"warning: {text}", file=sys.stderr)
     return 0
 
 
@@ -99,6 +100,8 @@ def cmd_open(ctx: Context, args: argparse.Namespace) -> int:
             print(url, flush=True)
             continue
         ctx.service.mark_opened(s)
+        import webbrowser  # only here: it loads subprocess and shutil
+
         if not has_display() or not webbrowser.open(url):
             print(url, flush=True)
         else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -99,6 +98,8 @@ def free_gid(projects: list[Project], local_groups: Path | None) -> int:
 
 def _tar(entries: list[tuple[str, bytes | None, int, int, int]]) -> Iterator[bytes]:
     """A small tar stream: (name, content or None for a folder, uid, gid, mode)."""
+    import tarfile  # only when writing: listing sessions imports this module
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, content, uid, gid, mode in entries:

@@ -367,9 +367,9 @@ def save_settings(paths: AppPaths, settings: Settings, base: Settings | None = N
     with _settings_lock(paths):
         merged = new if origin is None else _merge(_current(path, paths), new, origin)
         merged["schema_version"] = SCHEMA_VERSION
-        try:
-            result = _checked(merged)
-        except ValueError as exc:
+        try:  # every value was checked: read from the file, or set in a Settings, whose rules run again here
+            result = from_plain(Settings, merged)
+        except (ValueError, TypeError) as exc:
             raise SettingsError(f"The settings were not saved: {exc}",
                                 "another program changed them at the same time; check them and try again") from None
         text = json.dumps(to_plain(result), indent=2)

@@ -89,9 +89,11 @@ def test_cli_says_so_in_one_warning_line_and_goes_on(paths: AppPaths, app_home: 
 
 
 def _read_in_a_fresh_process(paths: AppPaths) -> tuple[str, bool]:
-    """(the theme read, whether pydantic was imported to read it) in a new interpreter."""
-    code = ("import sys\nfrom canfar_desktop.core.settings import AppPaths, load_settings\n"
+    """(the theme read, whether pydantic was imported to read it and save a change) in a new interpreter."""
+    code = ("import sys\nfrom dataclasses import replace\n"
+            "from canfar_desktop.core.settings import AppPaths, load_settings, save_settings\n"
             "s, warning = load_settings(AppPaths.default())\nassert warning is None, warning\n"
+            "save_settings(AppPaths.default(), replace(s, session_limit=s.session_limit + 1), base=s)\n"
             "print(s.theme, 'pydantic' in sys.modules)")
     assert os.environ["CANFAR_DESKTOP_HOME"] == str(paths.config_dir.parent), "the child reads the test's settings"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -107,6 +109,7 @@ def test_settings_already_checked_are_read_without_checking_again(paths: AppPath
     paths.settings_file.write_text(paths.settings_file.read_text().replace('"dark"', '"light"'))
     assert _read_in_a_fresh_process(paths) == ("light", True), "an edited file is checked again"
     assert _read_in_a_fresh_process(paths) == ("light", False), "and then known good"
+    assert load_settings(paths)[0].session_limit == 3 + 3, "each child saved its change without checking again"
 
 
 def test_an_edited_file_is_checked_even_beside_a_good_copy(paths: AppPaths) -> None:

@@ -66,7 +66,8 @@ def run(argv: Sequence[str]) -> int:
     if verb is not None and verb not in VERBS and args_list[0] == verb:
         print(f"error: {verb!r} is not a canfar-desktop command: {suggestion(verb)}", file=sys.stderr)
         return 2
-    args = build_parser().parse_args(args_list)
+    helping = any(a in ("-h", "--help", "-V", "--version") for a in args_list[:1])
+    args = build_parser(verb if verb in VERBS and not helping else None).parse_args(args_list)
     args.cmd = cmd
     args.debug = debug
     if debug:

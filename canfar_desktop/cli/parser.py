@@ -7,8 +7,8 @@ mistyped verb answer at once.
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 from ..core.kinds import ALL_KINDS, ATTACHED_KINDS, KINDS
@@ -33,6 +33,8 @@ def suggestion(word: str) -> str:
     """The hint for a word that is not a verb: the client's own verbs, else the nearest verbs."""
     if word in CLIENT_ONLY:
         return CLIENT_ONLY[word]
+    import difflib  # only for a mistyped verb
+
     close = difflib.get_close_matches(word.lower(), VERBS, n=3, cutoff=0.5)
     if close:
         return "did you mean " + " or ".join(f"`{c}`" for c in close) + "? (canfar-desktop --help lists every command)"
@@ -44,7 +46,18 @@ def add_output(p: argparse.ArgumentParser) -> None:
                    help="table (default), json or yaml")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Unused:
+    """Stands in for the parsers of the verbs not being run: making all of them costs a command ~10 ms."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self._ignore
+
+    def _ignore(self, *args: object, **kwargs: object) -> Any:
+        return self
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given the verb being run, only that verb's part of it (help of all verbs needs None)."""
     parser = argparse.ArgumentParser(
         prog="canfar-desktop",
         description="Interactive CANFAR sessions as containers on your Docker host. "
@@ -55,8 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log what the command does on stderr and show the details of unexpected errors")
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
+    def plain(name: str, help_: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+        if verb is not None and verb != name and verb not in aliases:
+            unused: argparse.ArgumentParser = _Unused()  # type: ignore[assignment]
+            return unused
+        return sub.add_parser(name, help=help_, description=help_, aliases=list(aliases))
+
     def add(name: str, help_: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, aliases=list(aliases))
+        p = plain(name, help_, aliases)
         p.add_argument("--host", help="the Docker host to use (a name from settings; default: all or the default)")
         return p
 
@@ -84,11 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_output(p)
     p.add_argument("--show-secret", action="store_true", help="print the URL with its secret")
 
-    for verb, text in (("info", "show everything about sessions"), ("renew", "push expiry to now + lifetime"),
-                       ("events", "show the engine's events for sessions")):
-        p = add(verb, text)
+    for about, text in (("info", "show everything about sessions"), ("renew", "push expiry to now + lifetime"),
+                        ("events", "show the engine's events for sessions")):
+        p = add(about, text)
         p.add_argument("ids", nargs="+", metavar="ID")
-        if verb == "info":
+        if about == "info":
             add_output(p)
             p.add_argument("--show-secret", action="store_true", help="print the URL with its secret")
 
@@ -122,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("-k", "--kind", choices=sorted([*KINDS, *ATTACHED_KINDS]))
     add_output(ls)
     ls.add_argument("--host")
-    for verb, text in (("pull", "pull an image (with progress)"), ("update", "pull again; say whether it changed"),
-                       ("rm", "remove an image from the host")):
-        one = isub.add_parser(verb, help=text, description=text)
+    for action, text in (("pull", "pull an image (with progress)"), ("update", "pull again; say whether it changed"),
+                         ("rm", "remove an image from the host")):
+        one = isub.add_parser(action, help=text, description=text)
         one.add_argument("ref", metavar="IMAGE")
         one.add_argument("--host")
 
@@ -134,17 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true",
                    help="print a support report of session ID (secrets redacted) to send when asking for help")
 
-    p = sub.add_parser("config", help="show or change settings: config show|get|set|path")
+    p = plain("config", "show or change settings: config show|get|set|path")
     p.add_argument("action", choices=["show", "get", "set", "path"])
     p.add_argument("key", nargs="?")
     p.add_argument("value", nargs="?")
 
-    p = sub.add_parser("api", help="serve the CANFAR session API for the canfar client (foreground, Ctrl+C stops)")
+    p = plain("api", "serve the CANFAR session API for the canfar client (foreground, Ctrl+C stops)")
     p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: the api_port setting; 0: any free port)")
     p.add_argument("--show-token", action="store_true", help="print the two export lines and exit")
     p.add_argument("--rotate-token", action="store_true", help="make a new token (the old one stops working) and exit")
 
-    p = sub.add_parser("hosts", help="list configured hosts (Docker engines, the CANFAR Science Platform) and whether "
+    p = plain("hosts", "list configured hosts (Docker engines, the CANFAR Science Platform) and whether "
                                      "they answer")
     p.add_argument("action", nargs="?", choices=["ls", "add", "remove", "import-contexts", "login", "logout"],
                    default="ls")
@@ -180,6 +199,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
     p.add_argument("--qr", action="store_true", help="print the link as a QR code too")
 
-    p = sub.add_parser("version", help="print the version of canfar-desktop and of Python")
+    p = plain("version", "print the version of canfar-desktop and of Python")
     add_output(p)
     return parser

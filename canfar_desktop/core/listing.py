@@ -92,7 +92,9 @@ class SessionLister:
                     if ok:
                         self.mark_ready(dh, s)
                         known.add(s.container_id)
-        counts = connection_counts()
+        # connections tell Suspended from Running, which only a session opened before can be
+        counts = connection_counts() if any(s.status == "running" and renewals.get(s.id, {}).get("opened")
+                                            for s, _ in parsed) else None
         for s, _ in parsed:
             try:
                 result.append(self.complete(dh, s, renewals.get(s.id, {}), s.container_id in known, counts))

@@ -58,6 +58,13 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+def verdict(value: float, target: float) -> str:
+    """`met` or by how much a figure misses its target (lower is better for every figure here)."""
+    if value <= target:
+        return "met"
+    return f"missed by {value / target:.1f}x" if value >= 2 * target else f"missed by {100 * (value / target - 1):.0f}%"
+
+
 def machine() -> str:
     cpu = "?"
     try:

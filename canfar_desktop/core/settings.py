@@ -130,7 +130,7 @@ def _within(name: str, value: float, low: float, high: float, low_open: bool = F
     """One value rule, said as the field and its allowed range (the message pydantic passes on as is)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name}: a number is needed, got {value!r}")
-    if (value <= low if low_open else value < low) or value > high:
+    if value != value or (value <= low if low_open else value < low) or value > high:  # NaN is never within
         low_text = f"more than {_number(low)}" if low_open else f"at least {_number(low)}"
         raise ValueError(f"{name}: must be {low_text} and at most {_number(high)} (got {_number(value)})")
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from .cgroup_stats import CgroupFiles, CgroupGlances, CgroupReader, Reading, find
 from .errors import CanfarError
 
 if TYPE_CHECKING:
@@ -94,8 +95,10 @@ def sample_once(service: SessionService, session: Session) -> Sample | None:
 # The engine's stats stream yields one document about every second and blocks in between, so each
 # monitored session gets one reader thread. The hub owns those threads: whoever shows monitors
 # (card sparklines, the troubleshooting panel) says which sessions it wants, and the hub keeps
-# exactly one stream per wanted session and none for the rest. Nothing here knows about Qt:
-# listeners are plain callbacks, called on the reader thread.
+# exactly one stream per wanted session and none for the rest. Sessions shown only at a glance on
+# this computer's own engine are read from their cgroup files instead, by one thread per engine
+# (cgroup_stats.py). Nothing here knows about Qt: listeners are plain callbacks, called on the
+# reader thread.
 
 Key = tuple[str, str]  # (host, session id)
 Listener = Callable[[Key, "Point"], None]
@@ -222,6 +225,8 @@ class MonitorHub:
         self._ended_at: dict[Key, float] = {}
         self._history: dict[Key, deque[Point]] = {}
         self._listeners: list[Listener] = []
+        self._glances = CgroupGlances(GLANCE_EVERY_S, self._record_glance, self._on_glance_ended)
+        self._cgroups: dict[str, CgroupFiles | None] = {}  # container id -> its files; None: ask the engine
         self._paused = False
         self._closed = False
 
@@ -230,7 +235,11 @@ class MonitorHub:
     def want(self, owner: str, sessions: Iterable[Any]) -> None:
         """`owner` now shows exactly these sessions (Session objects; those not running are ignored)."""
         chosen = {(s.host, s.id): s for s in sessions if getattr(s, "status", "running") == "running"}
+        # where a glanced session's counters are is looked up once, outside the lock (it reads a few files)
+        found = {s.container_id: self._cgroup_files(s) for s in chosen.values()
+                 if owner in GLANCE_OWNERS and s.container_id not in self._cgroups}
         with self._lock:
+            self._cgroups.update(found)
             if chosen:
                 self._wants[owner] = chosen
             else:
@@ -283,22 +292,24 @@ class MonitorHub:
     def streaming(self) -> set[Key]:
         """Sessions with a live reader (stopping ones excluded)."""
         with self._lock:
-            return {k for k, s in self._streams.items() if s.alive()}
+            return {k for k, s in self._streams.items() if s.alive()} | self._glances.sessions()
 
     def threads(self) -> list[threading.Thread]:
         """Reader threads still running, stopping ones included (tests check none is left)."""
         with self._lock:
-            return [s.thread for s in self._streams.values() if s.thread.is_alive()]
+            return [s.thread for s in self._streams.values() if s.thread.is_alive()] + self._glances.threads()
 
     # --- internals -------------------------------------------------------------------------------
 
     def _reconcile(self) -> None:
-        to_start: list[StatsStream] = []
+        to_start: list[StatsStream | CgroupReader] = []
         with self._lock:
             wanted: dict[Key, Any] = {}
             if not self._paused and not self._closed:
                 for wants in self._wants.values():
                     wanted.update(wants)
+            glances = {key for key in wanted
+                       if all(owner in GLANCE_OWNERS for owner, wants in self._wants.items() if key in wants)}
             for key, stream in list(self._streams.items()):
                 if key not in wanted:
                     stream.stop()
@@ -306,8 +317,12 @@ class MonitorHub:
                         del self._streams[key]
             now = self._clock()
             for key, s in wanted.items():
-                glance = all(owner in GLANCE_OWNERS for owner, wants in self._wants.items() if key in wants)
+                glance = key in glances
                 current = self._streams.get(key)
+                if glance and self._read_cgroup(key, s, now, to_start):
+                    if current is not None:
+                        current.stop()  # the engine's stream or glances give way to the cgroup reader
+                    continue
                 if current is not None and current.alive():
                     if current.glance == glance:
                         continue
@@ -317,8 +332,41 @@ class MonitorHub:
                 stream = StatsStream(key, self._opener(s, glance), self._record, self._on_ended, glance)
                 self._streams[key] = stream
                 to_start.append(stream)
-        for stream in to_start:
-            stream.start()
+            self._glances.keep(glances)
+        for runner in to_start:
+            runner.start()
+
+    def _cgroup_files(self, s: Any) -> CgroupFiles | None:
+        """A session's cgroup files when its engine is this computer's own (a local socket), else None.
+
+        Only the host's configuration is read: opening a host here could block the caller's thread."""
+        try:
+            if self.service.registry.is_remote(s.host):
+                return None
+        except CanfarError:  # a host no longer configured: the engine's path reports it
+            return None
+        return find(s.container_id)
+
+    def _read_cgroup(self, key: Key, s: Any, now: float, to_start: list[StatsStream | CgroupReader]) -> bool:
+        """Glance at `key` through its engine's cgroup reader (made when needed); False: ask the engine."""
+        files = self._cgroups.get(s.container_id)
+        if files is None:
+            return False
+        # a container that just stopped is not read again for a while, and not through the engine either
+        if not self._glances.holds(key) and now - self._ended_at.get(key, -1e9) >= RESTART_AFTER_S:
+            made = self._glances.add(key, files)
+            if made is not None:
+                to_start.append(made)
+        return True
+
+    def _record_glance(self, key: Key, before: Reading, now: Reading) -> None:
+        self._record(key, Point(now.t, now.cpu_percent(before), now.memory_bytes, now.limit_bytes,
+                                *now.rates(before), now.pids))
+
+    def _on_glance_ended(self, key: Key) -> None:
+        with self._lock:
+            self._ended_at[key] = self._clock()
+            self._glances.prune()  # its reader stops if that was its last session
 
     def _opener(self, s: Any, glance: bool) -> Callable[[threading.Event], Iterator[dict[str, Any]]]:
         def open_stream(stop: threading.Event) -> Iterator[dict[str, Any]]:

@@ -4,7 +4,7 @@ Nothing of the app is replaced: the entry point, argument parsing, settings, sta
 are the app's own. Two things are observed and printed as `canfar-test {json}` lines:
 
 - each session launch the app makes (the core facade's `launch`) and how it ended (an id or the error);
-- once the event loop runs (the window is shown or minimised): the main window's state and messages.
+- once the event loop runs (the window is shown or minimised): the main window's state, messages and cards.
 
 Usage: python tests/app_driver.py [app arguments]
 """
@@ -68,7 +68,8 @@ def observe_window() -> None:
             return
         w = windows[0]
         report("window", found=True, visible=w.isVisible(), minimized=w.isMinimized(),
-               messages=[{"text": t.text, "hint": t.hint, "level": t.level} for t in w.messages.toasts])
+               messages=[{"text": t.text, "hint": t.hint, "level": t.level} for t in w.messages.toasts],
+               cards=w.dashboard.card_states())
 
     def prepare() -> Any:
         qapp = real()

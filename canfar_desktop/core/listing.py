@@ -43,6 +43,11 @@ class HostListing:
     checked_at: datetime | None = None  # when the host was last tried
 
 
+def newest_first(sessions: Iterable[Session]) -> list[Session]:
+    """The order every view lists sessions in (the app's store, and its skeleton's first listing)."""
+    return sorted(sessions, key=lambda s: s.created.timestamp() if s.created else 0, reverse=True)
+
+
 def redact(text: str, s: Session) -> str:
     return text.replace(s.secret, "********") if s.secret else text
 

@@ -92,6 +92,22 @@ def unix_socket() -> socket.socket:
     return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
 
+def unix_listener(path: Path, backlog: int = 16) -> socket.socket | None:
+    """A socket listening at `path` that only this user may use; None where the system has no Unix
+    sockets (a named pipe is the app's own business there) or the path cannot be bound."""
+    if not HAS_UNIX_SOCKETS:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(path))
+        os.chmod(path, 0o600)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
 def lock(handle: IO[Any], blocking: bool = True, timeout: float | None = None) -> bool:
     """Take an exclusive lock on an open file; False when it is held elsewhere and we may not wait.
 

@@ -3,9 +3,10 @@
 Per host, one thread follows the engine's event stream (reconnecting with back-off; a stream that
 ends triggers a refresh at once, and a host that answers again wakes its follower). One loop
 thread refreshes: soon after events (debounced), fast while a launch is young, and every few
-seconds otherwise. Each refresh lists every host, stops sessions past their expiry, and every few
-minutes removes what interrupted launches left behind. The app's store, an API server or a headless
-agent subscribe; the CLI calls `reconcile` once.
+seconds otherwise. Each refresh lists every host and stops sessions past their expiry; every few
+minutes (the first time a few seconds after the first listing) it also removes what interrupted
+launches left behind. The app's store, an API server or a headless agent subscribe; the CLI calls
+`reconcile` once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ LAUNCHING_SLOW_S = 3.0
 LAUNCHING_FAST_FOR_S = 60.0
 DEBOUNCE_S = 0.08
 CLEANUP_EVERY_S = 300.0
+CLEANUP_AFTER_START_S = 3.0  # the first clean-up waits a pass or two: the start's first listing comes first
 BACKOFF_MAX_S = 10.0
 FORGET_ACTIONS = ("die", "start", "restart", "destroy", "kill", "oom")  # the session must answer again
 FAST_ACTIONS = ("die", "start", "oom", "kill", "restart", "stop", "pause", "unpause")  # one session re-read
@@ -70,6 +72,50 @@ class Listener:
     def snapshot(self, snap: Snapshot) -> None: ...
     def session(self, s: Session) -> None: ...
     def event(self, host: str, event: EngineEvent) -> None: ...
+
+
+class Relay(Listener):
+    """Holds a watcher's reports until a listener is attached, then hands them on in order.
+
+    The app starts its watcher before its window exists (ui/early_start.py), so the first listing runs
+    while the window loads; the window's store attaches later and hears everything from the start.
+    `first` is set once the first snapshot arrived (the skeleton shows it before the window is built).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list[tuple[str, tuple[object, ...]]] = []
+        self._to: Listener | None = None
+        self.first = threading.Event()
+        self.first_snapshot: Snapshot | None = None
+
+    def snapshot(self, snap: Snapshot) -> None:
+        if self.first_snapshot is None:
+            self.first_snapshot = snap
+            self.first.set()
+        self._pass("snapshot", snap)
+
+    def session(self, s: Session) -> None:
+        self._pass("session", s)
+
+    def event(self, host: str, event: EngineEvent) -> None:
+        self._pass("event", host, event)
+
+    def _pass(self, name: str, *args: object) -> None:
+        with self._lock:
+            if self._to is None:
+                self._held.append((name, args))
+                return
+            to = self._to
+        getattr(to, name)(*args)
+
+    def attach(self, listener: Listener) -> None:
+        """Replay what was held to `listener` (on this thread), then pass everything on as it comes."""
+        with self._lock:  # a report arriving meanwhile waits, so the order is kept
+            for name, args in self._held:
+                getattr(listener, name)(*args)
+            self._held = []
+            self._to = listener
 
 
 class Watcher:
@@ -183,6 +229,7 @@ class Watcher:
         self._launching = [s for s in snap.sessions if s.state == State.LAUNCHING]
         self._schedule_probe()
         self.listener.snapshot(snap)
+        self._cleanup_if_due(snap)  # after the report: a listing never waits for the clean-up
 
     def _schedule_probe(self) -> None:
         """While sessions launch, only they are looked at often: fast while a launch is young."""
@@ -225,9 +272,6 @@ class Watcher:
             wake = self._wake.get(name)
             if wake is not None:
                 wake.set()  # the follower reconnects now, not after its back-off
-        if self._cleaned_at is None or self._clock() - self._cleaned_at > CLEANUP_EVERY_S:
-            self._cleaned_at = self._clock()
-            self._cleanup([n for n in self.service.host_names() if n not in snap.errors])
         self._known = {}
         for s in snap.sessions:
             self._known.setdefault(s.host, set()).add(s.container_id)
@@ -235,7 +279,23 @@ class Watcher:
                            else self.service.host_status(name)) for name in self.service.host_names()}
         return Snapshot(snap.sessions, snap.errors, statuses)
 
-    def _cleanup(self, names: list[str]) -> None:
+    def _cleanup_if_due(self, snap: Snapshot) -> None:
+        """At most once per CLEANUP_EVERY_S, on the hosts that answered, the first time on a pass at least
+        CLEANUP_AFTER_START_S after the first (the app's window loads meanwhile); a session it removed
+        goes from the listeners' view with the listing it asks for at once."""
+        now = self._clock()
+        if self._cleaned_at is None:
+            self._cleaned_at = now - CLEANUP_EVERY_S + CLEANUP_AFTER_START_S
+            return
+        if now - self._cleaned_at <= CLEANUP_EVERY_S:
+            return
+        self._cleaned_at = now
+        if self._cleanup([n for n in self.service.host_names() if n not in snap.errors]):
+            self.refresh()
+
+    def _cleanup(self, names: list[str]) -> bool:
+        """Whether anything was removed."""
+        any_removed = False
         for name in names:
             try:
                 removed = self.service.cleanup_orphans(name)
@@ -243,7 +303,9 @@ class Watcher:
                 log.warning("could not clean up after interrupted launches on %s: %s", name, exc)
                 continue
             if removed:
+                any_removed = True
                 log.info("cleaned up on %s: %s", name, ", ".join(removed))
+        return any_removed
 
     def _reset(self, name: str) -> None:
         try:

@@ -23,7 +23,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -42,9 +42,12 @@ from .profiles import prune_profiles
 from .single_instance import InstanceServer
 from .store import SessionStore
 from .tasks import Runner
-from .tray import TrayController
 from .troubleshooting_dock import Troubleshooting
 from .window import MainWindow
+
+if TYPE_CHECKING:
+    from .early_start import EarlyStart
+    from .tray import TrayController
 
 log = logging.getLogger(__name__)
 SELF_TEST_DEADLINE_MS = 60_000
@@ -80,18 +83,21 @@ class App:
 
 
 def build_app(service: SessionService, paths: AppPaths, settings_warning: str | None = None,
-              start: bool = True) -> App:
-    """Everything below the event loop (which must be set already), shared by run_app and the GUI tests."""
+              start: bool = True, early: EarlyStart | None = None) -> App:
+    """Everything below the event loop (which must be set already), shared by run_app and the GUI tests.
+
+    `early`: the session loop started before the window, and the dashboard the skeleton showed (run_app)."""
     app = QApplication.instance()
     assert isinstance(app, QApplication), "create the QApplication first"
-    theme.apply(app, service.settings.theme)
+    if early is None or not early.themed:
+        theme.apply(app, service.settings.theme)
     hints = app.styleHints()
     hints.colorSchemeChanged.connect(
         lambda _s: service.settings.theme == "system" and theme.apply(app, "system"))
     runner = Runner()
-    store = SessionStore(service, runner)
+    store = SessionStore(service, runner, early=(early.watcher, early.relay) if early else None)
     api = ApiController(service, paths)  # the CANFAR API in the background, when the setting is on
-    window = MainWindow(service, paths, runner, store, api)
+    window = MainWindow(service, paths, runner, store, api, early.dashboard if early else None)
     store.setParent(window)
     api.setParent(window)
     window.destroyed.connect(runner.shutdown)
@@ -128,6 +134,8 @@ def prune_profiles_once(store: SessionStore, paths: AppPaths) -> None:
 
 def attach_tray(parts: App, quit_app: Any = None, available: bool | None = None) -> TrayController:
     """The tray icon and its menu; with a tray, the app lives on when its window is closed to it."""
+    from .tray import TrayController  # after the window is on screen
+
     w = parts.window
     tray = TrayController(w, parts.store, parts.service, parts.runner, w.launches, quit_app, available)
     parts.notifier.notice.connect(tray.show_notice)
@@ -184,6 +192,8 @@ class _Timing(QObject):
         self.painted = painted  # the skeleton (start.py) printed the first paint
         window.installEventFilter(self)
         store.changed.connect(self.sessions)  # after the window's own slot: the cards are current
+        if store.loaded:  # an early start's listing, applied as the window was built (ui/early_start.py)
+            self.sessions()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         if not self.painted and event.type() == QEvent.Type.Paint:
@@ -192,8 +202,7 @@ class _Timing(QObject):
         return False
 
     def sessions(self) -> None:
-        states = {c.session.name: c.state.value for c in self.window.dashboard.cards.values()
-                  if c.session is not None and c.state is not None}
+        states = self.window.dashboard.card_states()
         print(f"canfar-timing sessions {time.time():.4f} {json.dumps(states, sort_keys=True)}", flush=True)
 
 
@@ -230,14 +239,19 @@ def self_test(window: MainWindow, loop: asyncio.AbstractEventLoop) -> int:
     return code
 
 
-def launch(app: QApplication, opts: argparse.Namespace, paths: AppPaths, skeleton: QMainWindow | None) -> int:
-    """Everything after the first paint (start.run_app): settings, service, the app's parts, the loop.
+def launch(app: QApplication, opts: argparse.Namespace, paths: AppPaths, skeleton: QMainWindow | None,
+           early: EarlyStart | None = None) -> int:
+    """Everything after the first paint (start.run_app): the app's parts and the loop; with `early`, the
+    settings, service and session loop made already, and the dashboard the skeleton shows.
 
-    The real window takes the skeleton's place and geometry; the session loop fills it in."""
+    The real window takes the skeleton's place, geometry and dashboard; the session loop keeps it current."""
     loop = install_event_loop(app)
-    settings, warning = load_settings(paths)
-    service = SessionService(settings, paths)
-    parts = build_app(service, paths, warning, start=not opts.self_test)
+    if early is not None:
+        settings, warning, service = early.settings, early.warning, early.service
+    else:
+        settings, warning = load_settings(paths)
+        service = SessionService(settings, paths)
+    parts = build_app(service, paths, warning, start=not opts.self_test, early=early)
     window = parts.window
     install_excepthook(window)
     if os.environ.get("CANFAR_DESKTOP_TIMING"):
@@ -246,7 +260,9 @@ def launch(app: QApplication, opts: argparse.Namespace, paths: AppPaths, skeleto
         window.show()
         return self_test(window, loop)
     server = InstanceServer(paths, lambda m: handle_message(window, m), window)
-    server.listen()
+    bound = early.socket if early is not None else None  # bound before the skeleton showed the cards
+    if bound is None or not server.adopt(bound):
+        server.listen()
     serve_if_enabled(parts.api, settings, window.messages)
     tray = attach_tray(parts)
     if opts.minimized or settings.start_minimized:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -33,16 +32,14 @@ from ..core.lifecycle import State
 from ..core.oom import describe as describe_oom
 from ..core.session import Session
 from ..core.settings import Resources
-from . import icons, job_card
-from .charts import CardMonitors
+from . import card_parts, icons, job_card
+from .card_graphs import CardMonitors
+from .card_parts import Part, made, show_part
 from .host_badge import UNREACHABLE_COLOUR, HostBadge, unreachable_reason
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
 from .widgets import ElidedLabel, duration
 from .wording import for_app
-
-WARNING_COLOUR = "#b7791f"
-
 
 PULSE_STEP = 9  # of 100 per pulse of a busy bar
 
@@ -87,6 +84,14 @@ class SessionCard(QFrame):
     troubleshoot_requested = Signal(object)
     files_requested = Signal(object)
     retry_requested = Signal(object)  # the failed PendingLaunch, or the failed Session, to launch again
+    # what most cards never show, made when first needed (ui/card_parts.py)
+    details = Part(card_parts.details_label)
+    warning = Part(card_parts.warning_label)
+    progress = Part(card_parts.progress_bar)
+    details_button = Part(card_parts.details_button)
+    dismiss_button = Part(card_parts.dismiss_button)
+    retry_button = Part(card_parts.retry_button)
+    more_button = Part(card_parts.more_button)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,28 +124,8 @@ class SessionCard(QFrame):
 
         self.reason = ElidedLabel()
         self.reason.setObjectName("cardReason")
-        self.details_button = QToolButton()  # a failure's whole reason, on the card itself
-        self.details_button.setText("Details")
-        self.details_button.setCheckable(True)
-        self.details_button.setAutoRaise(True)
-        self.details_button.setAccessibleName("Show the whole reason")
-        self.details_button.toggled.connect(self._toggle_details)
-        self.details = QLabel()
-        self.details.setObjectName("cardDetails")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details.setAccessibleName("Whole reason")
-        self.details.setVisible(False)
-        self.warning = QLabel()  # a process killed out of memory inside the session
-        self.warning.setObjectName("cardWarning")
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet(f"color: {WARNING_COLOUR};")
-        self.warning.setAccessibleName("Warning")
-        self.warning.setVisible(False)
-        self.progress = QProgressBar()
-        self.progress.setMaximumHeight(6)
-        self.progress.setTextVisible(False)
-        self.progress.setAccessibleName("Launch progress")
+        self.lines = QVBoxLayout()  # the failure's details, an out-of-memory warning, the launch's progress
+        self.lines.setSpacing(5)
         self.image = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.image.setObjectName("cardImage")
         small = self.image.font()
@@ -156,14 +141,6 @@ class SessionCard(QFrame):
         self.open_button.setToolTip("Open the session in a tab")
         self.open_button.setAccessibleName("Open session")
         self.open_button.clicked.connect(lambda: self.open_requested.emit(self.session))
-        self.dismiss_button = QPushButton("Dismiss")
-        self.dismiss_button.setToolTip("Remove this failed launch from the dashboard")
-        self.dismiss_button.setAccessibleName("Dismiss failed launch")
-        self.dismiss_button.clicked.connect(lambda: self.dismiss_requested.emit(self.pending))
-        self.retry_button = QPushButton(icons.icon("edit"), "Edit and retry")
-        self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
-        self.retry_button.setAccessibleName("Edit and retry the launch")
-        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.pending or self.session))
         self.files_button = self._tool("files", "Files: browse the session's /arc, upload and download",
                                        "Browse files", self.files_requested)
         self.renew_button = self._tool("renew", "Renew: extend the session's lifetime", "Renew session",
@@ -179,25 +156,11 @@ class SessionCard(QFrame):
         self.tools = (self.files_button, self.renew_button, self.logs_button, self.events_button, self.troubleshoot_button,
                       self.delete_button)
         self._visible_tools: list[QToolButton] = list(self.tools)
-        self.more_button = QToolButton()  # compact cards: the tools in a menu
-        icons.set_icon(self.more_button, "more")
-        self.more_button.setIconSize(QSize(18, 18))
-        self.more_button.setAutoRaise(True)
-        self.more_button.setToolTip("More actions")
-        self.more_button.setAccessibleName("More actions")
-        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.more_menu = QMenu(self.more_button)
-        self.more_menu.aboutToShow.connect(self._fill_more)
-        self.more_button.setMenu(self.more_menu)
-        self.more_button.setVisible(False)
-        actions = QHBoxLayout()
+        actions = self.action_row = QHBoxLayout()  # Open, and (card_parts) Edit and retry, Dismiss, Details
         actions.setSpacing(4)
         actions.addWidget(self.open_button)
-        actions.addWidget(self.retry_button)
-        actions.addWidget(self.dismiss_button)
-        actions.addWidget(self.details_button)
         actions.addStretch(1)
-        for button in (*self.tools, self.more_button):
+        for button in self.tools:
             actions.addWidget(button)
         self._action_tips = {b: b.toolTip() for b in (self.open_button, *self.tools)}
 
@@ -206,9 +169,7 @@ class SessionCard(QFrame):
         layout.setSpacing(5)
         layout.addLayout(top)
         layout.addWidget(self.reason)
-        layout.addWidget(self.details)
-        layout.addWidget(self.warning)
-        layout.addWidget(self.progress)
+        layout.addLayout(self.lines)
         layout.addWidget(self.image)
         layout.addWidget(self.meta)
         layout.addWidget(self.monitors)
@@ -243,21 +204,23 @@ class SessionCard(QFrame):
             parts.append(f"{duration(left)} left")
         self.meta.setText(" · ".join(parts))
         oom = describe_oom(s) if s.active else ""
-        self.warning.setText(f"⚠ {oom}" if oom else "")
-        self.warning.setToolTip("A process in the session used more memory than the session may have, and the "
-                                "kernel stopped it. Launch again with more memory (fixed resources)." if oom else "")
-        self.warning.setVisible(bool(oom))
-        self.progress.setVisible(s.state == State.LAUNCHING)
+        if oom:
+            self.warning.setText(f"⚠ {oom}")
+            self.warning.setToolTip("A process in the session used more memory than the session may have, and "
+                                    "the kernel stopped it. Launch again with more memory (fixed resources).")
+        show_part(self, "warning", bool(oom))
+        show_part(self, "progress", s.state == State.LAUNCHING)
         self._progress(pending.fraction if pending else None)
         self.open_button.setEnabled(s.state in (State.RUNNING, State.SUSPENDED) and not is_batch(s.kind))
         failed = s.state == State.FAILED
         self.open_button.setVisible(not is_batch(s.kind) and not failed)  # a batch job's output is in Logs
-        self.dismiss_button.setVisible(False)
-        self.retry_button.setIcon(icons.icon("edit"))
-        self.retry_button.setText("Launch again")
-        self.retry_button.setToolTip("Open the launch dialog with this session's choices")
-        self.retry_button.setAccessibleName("Launch again")
-        self.retry_button.setVisible(failed)
+        show_part(self, "dismiss_button", False)
+        if failed or made(self, "retry_button"):
+            self.retry_button.setIcon(icons.icon("edit"))
+            self.retry_button.setText("Launch again")
+            self.retry_button.setToolTip("Open the launch dialog with this session's choices")
+            self.retry_button.setAccessibleName("Launch again")
+        show_part(self, "retry_button", failed)
         renewable = s.state in (State.RUNNING, State.SUSPENDED, State.LAUNCHING, State.EXPIRED)
         self.renew_button.setEnabled(renewable)
         for button in (self.logs_button, self.events_button, self.troubleshoot_button, self.delete_button):
@@ -280,15 +243,16 @@ class SessionCard(QFrame):
         self._head(p.kind, p.name, State.FAILED if failed else State.LAUNCHING, reason)
         self.image.setText(p.image)
         self.meta.setText(describe(p.resources))
-        self.warning.setVisible(False)
-        self.progress.setVisible(not failed)
+        show_part(self, "warning", False)
+        show_part(self, "progress", not failed)
         self._progress(p.fraction)
         self.open_button.setVisible(False)
-        self.dismiss_button.setVisible(failed)
-        self.retry_button.setText("Edit and retry")
-        self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
-        self.retry_button.setAccessibleName("Edit and retry the launch")
-        self.retry_button.setVisible(failed)
+        show_part(self, "dismiss_button", failed)
+        if failed or made(self, "retry_button"):
+            self.retry_button.setText("Edit and retry")
+            self.retry_button.setToolTip("Open the launch dialog with this launch's choices, to change and try again")
+            self.retry_button.setAccessibleName("Edit and retry the launch")
+        show_part(self, "retry_button", failed)
         self.monitors.setVisible(False)
         self._visible_tools = []
         self._place_tools()
@@ -322,29 +286,32 @@ class SessionCard(QFrame):
         shown = self._visible_tools
         for button in self.tools:
             button.setVisible(not self.compact and button in shown)
-        self.more_button.setVisible(self.compact and bool(shown))
+        show_part(self, "more_button", self.compact and bool(shown))
 
-    def _fill_more(self) -> None:
-        self.more_menu.clear()
+    def fill_more(self, menu: QMenu) -> None:
+        """The compact card's More menu, as it opens: the tools it has now."""
+        menu.clear()
         share = self.share_button
         if share is not None and self.session is not None and self.session.state in (State.RUNNING, State.SUSPENDED) \
                 and not self.host_badge.platform:
-            self.more_menu.addAction(share.text()).triggered.connect(share.click)
+            menu.addAction(share.text()).triggered.connect(share.click)
         for button in self._visible_tools:
-            act = self.more_menu.addAction(button.icon(), button.accessibleName())
+            act = menu.addAction(button.icon(), button.accessibleName())
             act.setEnabled(button.isEnabled())
             act.setToolTip(button.toolTip())
             act.triggered.connect(button.click)
 
     def _show_details(self, failed: bool, reason: str) -> None:
         """A failure's whole reason is one click away (and selectable, to copy into a report)."""
+        if not (failed or made(self, "details")):
+            return
         self.details.setText(reason)
         self.details_button.setVisible(failed and bool(reason))
         if not failed:
             self.details_button.setChecked(False)
         self.details.setVisible(failed and self.details_button.isChecked())
 
-    def _toggle_details(self, shown: bool) -> None:
+    def toggle_details(self, shown: bool) -> None:
         self.details.setVisible(shown)
         self.reason.setVisible(not shown)
         self.details_button.setText("Less" if shown else "Details")
@@ -405,7 +372,7 @@ class SessionCard(QFrame):
     @property
     def busy(self) -> bool:
         """A launch stage without a known fraction: the dashboard's slow pulse moves its bar."""
-        return self._busy and self.progress.isVisible()
+        return self._busy and made(self, "progress") and self.progress.isVisible()
 
     def pulse(self) -> None:
         """One step of the busy bar (a few a second, from the dashboard: not a repaint every frame)."""
@@ -428,9 +395,7 @@ class SessionCard(QFrame):
 
     def _progress(self, fraction: float | None) -> None:
         self._busy = fraction is None
-        self.progress.setRange(0, 100)
-        if fraction is not None:
-            self.progress.setRange(0, 100)
+        if fraction is not None and made(self, "progress"):
             self.progress.setValue(int(fraction * 100))
 
     @property

@@ -8,6 +8,7 @@ New session is the one button for "a session of any kind").
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
@@ -25,12 +26,16 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import CanfarError
 from ..core.kinds import KINDS
+from ..core.platform_hosts import is_platform
 from ..core.session import Session
 from . import icons
 from .cards import PendingLaunch, SessionCard
 from .hosts_panel import HostStrip
-from .monitors import Monitors
-from .sparklines import CardSparklines
+
+if TYPE_CHECKING:
+    from ..core.service import SessionService
+    from .monitors import Monitors
+    from .sparklines import CardSparklines
 
 CARD_MIN_WIDTH = 320
 SPACING = 12
@@ -156,12 +161,12 @@ class Dashboard(QWidget):
         layout.addWidget(self.stack, 1)
 
     def _empty_state(self) -> QWidget:
+        """The page for no sessions; its picture and tiles are made when it first shows (_fill_empty)."""
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        picture = QLabel()
-        picture.setPixmap(icons.icon("app").pixmap(QSize(72, 72)))
-        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_picture = QLabel()
+        self.empty_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_heading = QLabel("No sessions yet")
         self.empty_heading.setObjectName("emptyTitle")
         self.empty_heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -169,9 +174,23 @@ class Dashboard(QWidget):
         self.empty_text.setObjectName("muted")
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_text.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addStretch(1)
+        self.kind_row = QHBoxLayout()
         self.kind_buttons: dict[str, QToolButton] = {}
+        for widget in (self.empty_picture, self.empty_heading, self.empty_text):
+            layout.addWidget(widget)
+        layout.addSpacing(8)
+        layout.addLayout(self.kind_row)
+        self._word_empty()
+        return box
+
+    def _fill_empty(self) -> None:
+        """The empty page's picture and a tile per kind, made the first time it shows: a start with
+        sessions renders none of their icons."""
+        if self.kind_buttons:
+            return
+        self.empty_picture.setPixmap(icons.icon("app").pixmap(QSize(72, 72)))
+        row = self.kind_row
+        row.addStretch(1)
         for kind in KINDS.values():
             if not kind.interactive:
                 continue
@@ -188,12 +207,6 @@ class Dashboard(QWidget):
             self.kind_buttons[kind.name] = button
             row.addWidget(button)
         row.addStretch(1)
-        for widget in (picture, self.empty_heading, self.empty_text):
-            layout.addWidget(widget)
-        layout.addSpacing(8)
-        layout.addLayout(row)
-        self._word_empty()
-        return box
 
     def _word_empty(self) -> None:
         """First start: an invitation; after sessions existed: just that there are none now."""
@@ -211,6 +224,19 @@ class Dashboard(QWidget):
         self.platform_hosts = set(platforms or ())
         self.unreachable_hosts = dict(unreachable)
         self.last_seen = dict(last_seen)
+
+    def show_listing(self, service: SessionService, sessions: list[Session], unreachable: dict[str, CanfarError],
+                     loaded: bool, pending: list[PendingLaunch] | None = None) -> None:
+        """Cards for a listing of every configured host: the store's, or the first one in the skeleton at start."""
+        names = service.host_names()
+        seen = {h: (listing.listed_at if (listing := service.listing(h)) else None) for h in unreachable}
+        self.set_hosts(names, unreachable, seen, {h.name for h in service.settings.hosts if is_platform(h)})
+        self.show_sessions(sessions, pending or [], loaded, bool(unreachable) and len(unreachable) == len(names))
+
+    def card_states(self) -> dict[str, str]:
+        """Each listed session's name and the state its card shows (the timing markers, the tests)."""
+        return {c.session.name: c.state.value for c in self.cards.values()
+                if c.session is not None and c.state is not None}
 
     def show_sessions(self, sessions: list[Session], pending: list[PendingLaunch], loaded: bool,
                       unreachable: bool = False) -> None:
@@ -244,16 +270,19 @@ class Dashboard(QWidget):
             ordered.append(card)
         for card in ordered:
             card.set_compact(self.compact)
-        self.grid.set_cards(ordered)
-        if ordered and not self.had_sessions:
-            self.had_sessions = True
-            self._word_empty()
         if unreachable and not ordered:
             self.stack.setCurrentWidget(self.unavailable)
         elif not loaded and not ordered:
             self.stack.setCurrentWidget(self.loading)
+        elif ordered:  # the page first: a grid shown has its width, so the cards are placed once
+            self.stack.setCurrentWidget(self.scroll)
         else:
-            self.stack.setCurrentWidget(self.scroll if ordered else self.empty)
+            self._fill_empty()
+            self.stack.setCurrentWidget(self.empty)
+        self.grid.set_cards(ordered)
+        if ordered and not self.had_sessions:
+            self.had_sessions = True
+            self._word_empty()
         active = sum(1 for s in sessions if s.active)
         self.count_label.setText(f"{len(sessions)} total · {active} active" if sessions else "")
         if self.sparklines is not None:
@@ -277,7 +306,10 @@ class Dashboard(QWidget):
             self.sparklines.schedule()
 
     def show_monitors(self, monitors: Monitors) -> CardSparklines:
-        """Live CPU and memory sparklines on the running sessions' cards that are on screen."""
+        """Live CPU and memory sparklines on the running sessions' cards that are on screen (with the
+        window: the start's skeleton shows the cards without them)."""
+        from .sparklines import CardSparklines
+
         sparklines = self.sparklines = CardSparklines(monitors, lambda: self.cards, self)
         monitors.on_screen_changed.connect(self._animate_cards)
         self._animate_cards(monitors.on_screen)

@@ -6,44 +6,54 @@ set of files readable on light and dark palettes. Multi-colour icons (the app's 
 
 from __future__ import annotations
 
-import getpass
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStyle
 
 ICON_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
 INK = "#3b4252"
 UNTINTED = frozenset({"app"})
 
-# What to show when an SVG is not there (a fresh checkout without assets, a partial install).
-_FALLBACK: dict[str, QStyle.StandardPixmap] = {
-    "app": QStyle.StandardPixmap.SP_ComputerIcon,
-    "notebook": QStyle.StandardPixmap.SP_FileDialogDetailedView,
-    "desktop": QStyle.StandardPixmap.SP_DesktopIcon,
-    "carta": QStyle.StandardPixmap.SP_DriveNetIcon,
-    "firefly": QStyle.StandardPixmap.SP_DirIcon,
-    "contributed": QStyle.StandardPixmap.SP_FileIcon,
-    "open": QStyle.StandardPixmap.SP_ArrowRight,
-    "renew": QStyle.StandardPixmap.SP_BrowserReload,
-    "delete": QStyle.StandardPixmap.SP_TrashIcon,
-    "logs": QStyle.StandardPixmap.SP_FileDialogContentsView,
-    "events": QStyle.StandardPixmap.SP_FileDialogListView,
-    "add": QStyle.StandardPixmap.SP_FileDialogNewFolder,
-    "settings": QStyle.StandardPixmap.SP_FileDialogInfoView,
-    "refresh": QStyle.StandardPixmap.SP_BrowserReload,
-    "host": QStyle.StandardPixmap.SP_DriveNetIcon,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "zoom-in": QStyle.StandardPixmap.SP_ArrowUp,
-    "zoom-out": QStyle.StandardPixmap.SP_ArrowDown,
-    "reload": QStyle.StandardPixmap.SP_BrowserReload,
-    "external": QStyle.StandardPixmap.SP_DirLinkIcon,
-    "copy": QStyle.StandardPixmap.SP_FileLinkIcon,
-    "close": QStyle.StandardPixmap.SP_DialogCloseButton,
-}
+
+def _fallback(name: str) -> QStyle.StandardPixmap:
+    """What to show when an SVG is not there (a fresh checkout without assets, a partial install).
+
+    Made when needed: QStyle's enums cost milliseconds to make, at every start otherwise."""
+    from PySide6.QtWidgets import QStyle
+
+    sp = QStyle.StandardPixmap
+    return {
+        "app": sp.SP_ComputerIcon,
+        "notebook": sp.SP_FileDialogDetailedView,
+        "desktop": sp.SP_DesktopIcon,
+        "carta": sp.SP_DriveNetIcon,
+        "firefly": sp.SP_DirIcon,
+        "contributed": sp.SP_FileIcon,
+        "open": sp.SP_ArrowRight,
+        "renew": sp.SP_BrowserReload,
+        "delete": sp.SP_TrashIcon,
+        "logs": sp.SP_FileDialogContentsView,
+        "events": sp.SP_FileDialogListView,
+        "add": sp.SP_FileDialogNewFolder,
+        "settings": sp.SP_FileDialogInfoView,
+        "refresh": sp.SP_BrowserReload,
+        "host": sp.SP_DriveNetIcon,
+        "warning": sp.SP_MessageBoxWarning,
+        "zoom-in": sp.SP_ArrowUp,
+        "zoom-out": sp.SP_ArrowDown,
+        "reload": sp.SP_BrowserReload,
+        "external": sp.SP_DirLinkIcon,
+        "copy": sp.SP_FileLinkIcon,
+        "close": sp.SP_DialogCloseButton,
+    }.get(name, sp.SP_FileIcon)
+
 
 _cache: dict[tuple[str, str], QIcon] = {}
 
@@ -84,7 +94,7 @@ def icon(name: str, color: str | None = None) -> QIcon:
         app = QApplication.instance()
         style = app.style() if isinstance(app, QApplication) else None
         if style is not None:
-            result = style.standardIcon(_FALLBACK.get(name, QStyle.StandardPixmap.SP_FileIcon))
+            result = style.standardIcon(_fallback(name))
     _cache[key] = result
     return result
 
@@ -98,6 +108,8 @@ def set_icon(target: QObject, name: str, color: str | None = None) -> None:
 
 def retint(app: QApplication) -> None:
     """Re-render every remembered icon in the current palette (after the theme changed)."""
+    from PySide6.QtGui import QAction
+
     targets: list[QObject] = list(app.allWidgets())
     for window in app.topLevelWidgets():
         targets += window.findChildren(QAction)
@@ -112,6 +124,9 @@ def icon_path(name: str, color: str | None = None) -> str:
 
     With `color`, a copy drawn in that colour (style sheets cannot tint), kept in a private temporary
     folder of this user; if it cannot be written, the original file."""
+    import getpass
+    import tempfile
+
     original = ICON_DIR / f"{name}.svg"
     if not color:
         return original.as_posix()

@@ -14,6 +14,7 @@ from ..core.formats import human_duration as duration
 from ..core.lifecycle import State
 from ..core.session import Session
 from . import icons
+from .card_parts import made, show_part
 
 if TYPE_CHECKING:
     from .cards import SessionCard
@@ -51,9 +52,10 @@ def present(card: SessionCard, s: Session, now: datetime) -> None:
         card.show_badge("Completed", COMPLETED_COLOUR)
         card.badge.setAccessibleName("State: Completed")
     done = s.state in FINISHED
-    card.retry_button.setText("Run again")
-    card.retry_button.setIcon(icons.icon("refresh"))
-    card.retry_button.setToolTip("Run the same command again as a new job, with the same image and resources")
-    card.retry_button.setAccessibleName("Run the job again")
-    card.retry_button.setVisible(done)
+    if done or made(card, "retry_button"):  # a running job's card makes none
+        card.retry_button.setText("Run again")
+        card.retry_button.setIcon(icons.icon("refresh"))
+        card.retry_button.setToolTip("Run the same command again as a new job, with the same image and resources")
+        card.retry_button.setAccessibleName("Run the job again")
+    show_part(card, "retry_button", done)
     card.setAccessibleName(f"Headless job {s.name}, {'Completed' if s.state == State.TERMINATED else s.state.value}")

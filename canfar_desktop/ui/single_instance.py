@@ -4,12 +4,17 @@ Protocol: one JSON line per connection, answered with `ok\\n`. Messages: {"raise
 window forward; {"open": "<session id>", "host": "<host>"} opens that session's tab;
 {"launch": {"kind": "<kind>", "image": "<ref>", "name": "<name>", "host": "<host>"}} starts a launch
 through the window's normal launch path (image and host optional; see app.start_launch).
+
+At start the socket is bound before Qt's networking loads (core.instance.listen_early) and adopted
+here once the window exists (`adopt`); a second start that came first waits in the socket's queue.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +37,15 @@ class InstanceServer(QObject):
         self.handler = handler
         self.server = QLocalServer(self)
         self.server.newConnection.connect(self._accept)
+
+    def adopt(self, sock: socket.socket) -> bool:
+        """Serve on a socket already bound and listening (core.instance.listen_early); False: not taken."""
+        descriptor = sock.detach()  # Qt owns it from here
+        ok = self.server.listen(descriptor)
+        if not ok:
+            os.close(descriptor)
+            log.warning("single-instance socket not taken over: %s", self.server.errorString())
+        return ok
 
     def listen(self) -> bool:
         """Listen on the state folder's socket, replacing a stale one nobody answers on."""

@@ -2,8 +2,10 @@
 
 Only Qt's widgets and two small core modules (where the app's files are, and the single-instance
 socket) are imported before the first paint: the window's skeleton (the dashboard's frame with
-placeholder cards) is shown, and then the core, the session loop and the real window load behind it
-(`app.launch`), taking the skeleton's place as the first listing arrives.
+placeholder cards) is shown. Then the core loads and the session loop starts, its first listing
+running on its own thread while the dashboard loads (ui/early_start.py); the skeleton shows the real
+cards of that listing, and only then the rest of the window loads (`app.launch`) and takes the
+skeleton's place with the same dashboard.
 """
 
 from __future__ import annotations
@@ -57,12 +59,36 @@ def prepare_qt() -> QApplication:
     return app
 
 
+class Painted(QObject):
+    """Notes a widget's first paint (and prints the marker named `marker` with CANFAR_DESKTOP_TIMING=1)."""
+
+    def __init__(self, widget: QWidget, marker: str = "") -> None:
+        super().__init__(widget)
+        self.painted = False
+        self.marker = marker
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        if not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            if self.marker and os.environ.get("CANFAR_DESKTOP_TIMING"):
+                print(f"canfar-timing {self.marker} {time.time():.4f}", flush=True)
+        return False
+
+    def wait(self, app: QApplication, limit_ms: int = FIRST_PAINT_WAIT_MS) -> bool:
+        """Let Qt paint (bounded wait); whether the widget was painted."""
+        clock = QElapsedTimer()
+        clock.start()
+        while not self.painted and clock.elapsed() < limit_ms:
+            app.processEvents()
+        return self.painted
+
+
 class Skeleton(QMainWindow):
     """The dashboard's frame with placeholder cards, shown while the rest of the app loads."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.painted = False
         self.setWindowTitle("CANFAR Desktop")
         self.setAccessibleName("CANFAR Desktop is starting")
         self.resize(1280, 820)
@@ -89,24 +115,15 @@ class Skeleton(QMainWindow):
         row.addWidget(panel)
         row.addStretch(1)
         self.setCentralWidget(body)
-        self.installEventFilter(self)
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if not self.painted and event.type() == QEvent.Type.Paint:
-            self.painted = True
-            if os.environ.get("CANFAR_DESKTOP_TIMING"):
-                print(f"canfar-timing paint {time.time():.4f}", flush=True)
-        return False
 
 
 def show_skeleton(app: QApplication) -> Skeleton:
     """Show the skeleton and let Qt paint it before anything else loads (bounded wait)."""
     skeleton = Skeleton()
+    painted = Painted(skeleton, "paint")
     skeleton.show()
-    clock = QElapsedTimer()
-    clock.start()
-    while not skeleton.painted and clock.elapsed() < FIRST_PAINT_WAIT_MS:
-        app.processEvents()
+    painted.wait(app)
+    painted.deleteLater()
     return skeleton
 
 
@@ -125,6 +142,14 @@ def run_app(args: list[str]) -> int:
         return 0
     app = prepare_qt()
     skeleton = None if opts.minimized or opts.self_test else show_skeleton(app)
-    from .app import launch  # the core, the session loop and the window: loaded behind the skeleton
+    early = None
+    if not opts.self_test:  # the self-test lists nothing
+        from .early_start import EarlyStart, fill_skeleton
 
-    return launch(app, opts, paths, skeleton)
+        early = EarlyStart(paths)  # the core, and the session loop's first listing on its own thread
+        early.listen()  # a second start hands over to this one from now on
+        if skeleton is not None:
+            fill_skeleton(app, skeleton, early)  # the real cards of that listing, before the rest loads
+    from .app import launch  # the rest of the window and the event loop: loaded behind the skeleton
+
+    return launch(app, opts, paths, skeleton, early)

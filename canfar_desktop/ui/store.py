@@ -17,10 +17,11 @@ from ..core.diagnostics import Check, run_checks
 from ..core.errors import CanfarError
 from ..core.events import EngineEvent
 from ..core.kinds import is_batch
+from ..core.listing import newest_first
 from ..core.registry import HostStatus
 from ..core.service import SessionService
 from ..core.session import Session
-from ..core.watch import RECONCILE_S, RECONCILE_UNSEEN_S, Listener, Snapshot, Watcher
+from ..core.watch import RECONCILE_S, RECONCILE_UNSEEN_S, Listener, Relay, Snapshot, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,9 @@ class SessionStore(QObject):
     _snapshot_seen = Signal(object)
     _session_seen = Signal(object)
 
-    def __init__(self, service: SessionService, runner: Any, parent: QObject | None = None) -> None:
+    def __init__(self, service: SessionService, runner: Any, parent: QObject | None = None,
+                 early: tuple[Watcher, Relay] | None = None) -> None:
+        """`early`: a watcher started before the window (ui/early_start.py) and the relay holding its reports."""
         super().__init__(parent)
         self.service = service
         self.tasks = runner  # runs blocking work off the GUI thread (ui/tasks.py)
@@ -86,14 +89,21 @@ class SessionStore(QObject):
         self.unreachable: dict[str, CanfarError] = {}
         self.loaded = False
         self._announced_at = 0.0  # when `changed` was last emitted (only real changes, or the clock's tick)
-        self.watcher = Watcher(service, _Relay(self))
+        self.watcher = early[0] if early else Watcher(service, _Relay(self))
+        self._early_relay = early[1] if early else None
         self._snapshot_seen.connect(self._apply)
         self._session_seen.connect(self._apply_one)
 
     # --- life ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.watcher.start()
+        """Hear the session loop (from here on, every slot is connected); an early watcher runs already:
+        what it reported so far is applied now, in order."""
+        relay, self._early_relay = self._early_relay, None
+        if relay is not None:
+            relay.attach(_Relay(self))
+        else:
+            self.watcher.start()
 
     def stop(self) -> None:
         self.watcher.stop()
@@ -110,7 +120,7 @@ class SessionStore(QObject):
     # --- reading ------------------------------------------------------------------------------
 
     def all(self) -> list[Session]:
-        return sorted(self.sessions.values(), key=lambda s: s.created.timestamp() if s.created else 0, reverse=True)
+        return newest_first(self.sessions.values())
 
     def find(self, session_id: str, host: str | None = None) -> Session | None:
         for (h, sid), s in self.sessions.items():

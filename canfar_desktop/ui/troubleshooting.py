@@ -9,7 +9,7 @@ at most one in flight; picking another session cancels them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -61,7 +61,7 @@ class TroubleshootingPanel(QWidget):
     report_copied = Signal(str)
 
     def __init__(self, service: SessionService, runner: Runner, store: SessionStore, hub: MonitorHub,
-                 parent: QWidget | None = None) -> None:
+                 history: dict[Key, list[tuple[datetime, str, str]]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("troubleshootingPanel")
         self.service, self.runner, self.store, self.hub = service, runner, store, hub
@@ -69,7 +69,7 @@ class TroubleshootingPanel(QWidget):
         self.key: Key | None = None
         self.session: Session | None = None
         self.detail: Session | None = None  # with the secret, for redaction
-        self.history: dict[Key, list[tuple[datetime, str, str]]] = {}
+        self.history = history  # each session's states since the app started, noted by its owner (the dock)
         self.follower: LogFollower | None = None
         self._detail_job, self._processes_job, self._events_job, self._tail_job, self._checks_job, self._host_job = (
             Latest(runner) for _ in range(6))
@@ -186,13 +186,8 @@ class TroubleshootingPanel(QWidget):
     # --- sessions -----------------------------------------------------------------------------
 
     def sessions_changed(self) -> None:
-        """The store's sessions changed: note state changes, refresh the picker, keep monitoring."""
-        now = datetime.now(UTC)
+        """The store's sessions changed: refresh the picker, keep monitoring."""
         sessions = self.store.all()
-        for s in sessions:
-            seen = self.history.setdefault((s.host, s.id), [])
-            if not seen or seen[-1][1:] != (s.state.value, s.reason):
-                seen.append((now, s.state.value, s.reason))
         keys = [(s.host, s.id) for s in sessions]
         current = [self.picker.itemData(i) for i in range(self.picker.count())]
         if keys != current:

@@ -1,8 +1,15 @@
 """The troubleshooting panel in the window's dock: open exactly while it can be seen, on the session of
 the tab in front (F12) or of a card (its Troubleshoot button), at about a third of the window's height
-at first; a short dock scrolls the panel rather than growing the window."""
+at first; a short dock scrolls the panel rather than growing the window.
+
+The panel (its charts, log and process views, and QtCharts) is built the first time the dock opens,
+not at start; the states each session went through are noted from the start, for its support report.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
@@ -15,10 +22,21 @@ from . import icons
 from .monitors import Monitors
 from .store import SessionStore
 from .tasks import Runner
-from .troubleshooting import TroubleshootingPanel
+
+if TYPE_CHECKING:
+    from .troubleshooting import TroubleshootingPanel
 
 DOCK_SHARE = 0.32  # of the window's height, when the panel first opens
 DOCK_MIN_HEIGHT = 220
+History = dict[Key, list[tuple[datetime, str, str]]]
+
+
+def note_states(history: History, sessions: list[Session], now: datetime) -> None:
+    """Add each session's state (and reason) to its history when it differs from the last one noted."""
+    for s in sessions:
+        seen = history.setdefault((s.host, s.id), [])
+        if not seen or seen[-1][1:] != (s.state.value, s.reason):
+            seen.append((now, s.state.value, s.reason))
 
 
 class Troubleshooting(QObject):
@@ -27,17 +45,13 @@ class Troubleshooting(QObject):
     def __init__(self, service: SessionService, runner: Runner, store: SessionStore, monitors: Monitors,
                  dock: QDockWidget) -> None:
         super().__init__(dock)
-        self.monitors = monitors
-        self.panel = TroubleshootingPanel(service, runner, store, monitors.hub)
+        self.service, self.runner, self.store, self.monitors = service, runner, store, monitors
+        self._panel: TroubleshootingPanel | None = None
+        self.history: History = {}  # every session's states this run, for the support report
         self.dock = dock
         self.front: Key | None = None  # the session of the tab in front (see follow)
         self._sized = False
         dock.setWindowTitle("Troubleshooting")
-        scroll = QScrollArea()  # a short dock scrolls its panel instead of growing the window
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.panel)
-        dock.setWidget(scroll)
         dock.hide()
         dock.setMinimumHeight(DOCK_MIN_HEIGHT)
         toggle = dock.toggleViewAction()
@@ -45,12 +59,28 @@ class Troubleshooting(QObject):
         toggle.setShortcut(QKeySequence("F12"))
         toggle.setToolTip("Show the troubleshooting panel: live monitors, logs, events and diagnosis (F12)")
         icons.set_icon(toggle, "troubleshoot")
-        dock.visibilityChanged.connect(lambda visible: self.panel.set_active(visible and monitors.on_screen))
         dock.visibilityChanged.connect(self._shown)
-        monitors.on_screen_changed.connect(lambda on: self.panel.set_active(on and dock.isVisible()))
-        monitors.point.connect(self.panel.on_point)
-        store.changed.connect(self.panel.sessions_changed)
-        store.engine_event.connect(self.panel.on_engine_event)
+        store.changed.connect(lambda: note_states(self.history, store.all(), datetime.now(UTC)))
+
+    @property
+    def panel(self) -> TroubleshootingPanel:
+        """The panel, built (and put in the dock) on first use."""
+        if self._panel is None:
+            from .troubleshooting import TroubleshootingPanel
+
+            monitors, dock, store = self.monitors, self.dock, self.store
+            panel = self._panel = TroubleshootingPanel(self.service, self.runner, store, monitors.hub, self.history)
+            scroll = QScrollArea()  # a short dock scrolls its panel instead of growing the window
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(panel)
+            dock.setWidget(scroll)
+            dock.visibilityChanged.connect(lambda visible: panel.set_active(visible and monitors.on_screen))
+            monitors.on_screen_changed.connect(lambda on: panel.set_active(on and dock.isVisible()))
+            monitors.point.connect(panel.on_point)
+            store.changed.connect(panel.sessions_changed)
+            store.engine_event.connect(panel.on_engine_event)
+        return self._panel
 
     def follow(self, key: Key | None) -> None:
         """The tab in front changed: an open panel shows its session."""
@@ -61,6 +91,8 @@ class Troubleshooting(QObject):
     def _shown(self, visible: bool) -> None:
         if not visible:
             return
+        if self._panel is None:  # the first opening: the panel's own handler was not connected yet
+            self.panel.set_active(self.monitors.on_screen)
         window = self.dock.parentWidget()
         if not self._sized and isinstance(window, QMainWindow):
             self._sized = True

@@ -32,7 +32,6 @@ from ..core.errors import CanfarError
 from ..core.kinds import is_batch
 from ..core.lifecycle import State
 from ..core.plan import LaunchRequest
-from ..core.platform_hosts import is_platform
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import AppPaths, Settings
@@ -67,7 +66,8 @@ class MainWindow(QMainWindow):
     troubleshoot_requested = Signal(object)  # Session: a card's Troubleshoot button (the composition root wires it)
 
     def __init__(self, service: SessionService, paths: AppPaths, runner: Runner, store: SessionStore,
-                 api: ApiController | None = None) -> None:
+                 api: ApiController | None = None, dashboard: Dashboard | None = None) -> None:
+        """`dashboard`: the one the start's skeleton filled (ui/early_start.py), taken over with its cards."""
         super().__init__()
         self.service = service
         self.api = api  # the background CANFAR API, whose state the settings dialog shows
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.messages = MessageBar()
         self.banner = EngineBanner()
         self.banner.retry_requested.connect(self.retry_engine)
-        self.dashboard = Dashboard()
+        self.dashboard = dashboard or Dashboard()
         self.dashboard.new_session_requested.connect(lambda kind: self.new_session(kind or None))
         self.dashboard.card_factory = self._make_card
         self.dashboard.hosts.retry_requested.connect(self.retry_engine)
@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         self.tabs = self.session_area.widget
         self.launches = Launches(service, runner, store, self.messages, self.open_session, self)
         self.launches.changed.connect(self._sessions_changed)
+        for card in self.dashboard.cards.values():  # the skeleton's, made before this window
+            self._wire(card)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("listSplitter")
         self.splitter.addWidget(self.dashboard)
@@ -130,12 +132,10 @@ class MainWindow(QMainWindow):
         store.engine_unreachable.connect(self._engine_down)
         store.engine_recovered.connect(self._engine_up)
         store.diagnosis_ready.connect(lambda h, checks: h == self.banner.host and self.banner.show_findings(checks))
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus_changed)
         self._ticker = QTimer(self, interval=30_000, timeout=self._sessions_changed)  # ages and time left
         self._ticker.start()
-        self._sessions_changed()
+        if dashboard is None or store.loaded:  # a filled dashboard stays as it is until the store's first listing
+            self._sessions_changed()
 
     # --- building -----------------------------------------------------------------------------
 
@@ -191,7 +191,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _make_card(self) -> SessionCard:
-        card = SessionCard()
+        return self._wire(SessionCard())
+
+    def _wire(self, card: SessionCard) -> SessionCard:
         card.open_requested.connect(lambda s: s and self.open_session(s.id, s.host))
         card.renew_requested.connect(self.renew)
         card.delete_requested.connect(self.delete)
@@ -230,27 +232,12 @@ class MainWindow(QMainWindow):
     def close_current_tab(self) -> None:
         self.session_area.close_current()
 
-    def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
-        """Step the shortcuts aside while a remote desktop has the keyboard (see the module notes)."""
-        desktop = False
-        widget = now
-        while widget is not None:
-            if hasattr(widget, "dispose") and getattr(widget, "kind", "") == "desktop":
-                desktop = True
-                break
-            widget = widget.parentWidget()
-        for sc in self.shortcuts:
-            sc.setEnabled(not desktop)
-
     # --- sessions -----------------------------------------------------------------------------
 
     def _sessions_changed(self) -> None:
         sessions = self.store.all()
-        unreachable = bool(self.store.unreachable) and len(self.store.unreachable) == len(self.service.host_names())
-        seen = {h: (listing.listed_at if (listing := self.service.listing(h)) else None) for h in self.store.unreachable}
-        self.dashboard.set_hosts(self.service.host_names(), self.store.unreachable, seen,
-                                 {h.name for h in self.service.settings.hosts if is_platform(h)})
-        self.dashboard.show_sessions(sessions, list(self.launches.pending.values()), self.store.loaded, unreachable)
+        self.dashboard.show_listing(self.service, sessions, self.store.unreachable, self.store.loaded,
+                                    list(self.launches.pending.values()))
         self.session_area.sessions_changed()
         self.status.update_counts()
         self._forget_gone(sessions)

@@ -1,4 +1,5 @@
-"""The sending end of the single-instance socket, against a plain socket server playing the app."""
+"""The single-instance socket: the sending end against a plain socket server playing the app, and the
+app's end bound early (before its window) with a second start waiting for its answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from canfar_desktop.core.instance import send_to_running_app, socket_path
+from canfar_desktop.core.instance import listen_early, send_to_running_app, socket_path
 from canfar_desktop.core.settings import AppPaths
 
 
@@ -58,4 +59,32 @@ def test_a_busy_app_is_waited_for_not_replaced(short_paths: AppPaths) -> None:
     timer.start()
     assert send_to_running_app(short_paths, {"open": "abc", "host": "local"}, timeout=0.2) is True
     assert got == [b'{"open": "abc", "host": "local"}\n']
+    next(server, None)
+
+
+def test_the_app_binds_early_and_a_second_start_waits_for_its_answer(short_paths: AppPaths) -> None:
+    stale = socket_path(short_paths)
+    stale.parent.mkdir(parents=True)
+    stale.write_text("")  # left by an app that died: nobody answers there
+    listener = listen_early(short_paths)
+    assert listener is not None, "a stale socket is replaced"
+    with listener:
+        assert stale.stat().st_mode & 0o777 == 0o600, "only this user may talk to the app"
+        got: list[bool] = []
+        sender = threading.Thread(target=lambda: got.append(send_to_running_app(short_paths, {"raise": True})))
+        sender.start()  # before the app accepts anything (its window is not there yet)
+        conn, _ = listener.accept()  # the app, once its window exists
+        with conn:
+            assert conn.recv(1024) == b'{"raise": true}\n'
+            conn.sendall(b"ok\n")
+        sender.join(10)
+        assert got == [True]
+
+
+def test_no_early_socket_where_another_app_answers(short_paths: AppPaths) -> None:
+    answer = threading.Event()
+    answer.set()
+    server = serve(short_paths, answer)
+    next(server)
+    assert listen_early(short_paths) is None, "the running app keeps its socket"
     next(server, None)

@@ -1,7 +1,8 @@
 """The session loop's timing rules, on a stand-in service (the loop on a real engine is in
 tests/integration/test_oom_inside.py and tests/gui/test_engine_restart.py): refresh requests coalesce,
 a broken event stream is retried with a doubling back-off up to its cap, and the clean-up of interrupted
-launches runs at most once per CLEANUP_EVERY_S."""
+launches waits past the first listing, then runs at most once per CLEANUP_EVERY_S; a relay holds a
+watcher's reports until its listener is attached."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from canfar_desktop.core.registry import HostStatus
-from canfar_desktop.core.watch import BACKOFF_MAX_S, CLEANUP_EVERY_S, Listener, Watcher
+from canfar_desktop.core.watch import (
+    BACKOFF_MAX_S,
+    CLEANUP_AFTER_START_S,
+    CLEANUP_EVERY_S,
+    Listener,
+    Relay,
+    Snapshot,
+    Watcher,
+)
 
 from ..helpers import wait_for
 
@@ -87,17 +96,62 @@ def test_refresh_requests_coalesce_the_earliest_wins() -> None:
     assert w._due == clock.now + 60.0
 
 
-def test_clean_up_runs_at_most_once_per_period() -> None:
+class Heard(Listener):
+    """Notes each snapshot with how many clean-ups had run when it was reported."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.snapshots: list[int] = []
+
+    def snapshot(self, snap: Snapshot) -> None:
+        self.snapshots.append(len(self.service.cleaned))
+
+
+def test_clean_up_waits_past_the_first_listing_then_runs_at_most_once_per_period() -> None:
     clock = Clock()
     service = Service()
-    w = Watcher(service, Listener(), clock=clock)  # type: ignore[arg-type]
-    w._collect()
+    heard = Heard(service)
+    w = Watcher(service, heard, clock=clock)  # type: ignore[arg-type]
+    w._full()
+    assert service.cleaned == [] and heard.snapshots == [0], "the first listing is reported, nothing cleaned"
+    clock.now += CLEANUP_AFTER_START_S / 2
+    w._full()
+    assert service.cleaned == [], "not yet: the start's listing and the window come first"
+    clock.now += CLEANUP_AFTER_START_S / 2 + 0.1
+    w._full()
+    assert service.cleaned == ["local"] and heard.snapshots == [0, 0, 0], "cleaned after the pass was reported"
     clock.now += CLEANUP_EVERY_S / 2
-    w._collect()
-    assert service.cleaned == ["local"] and service.listed == 2, "every pass lists; only the first cleans up"
+    w._full()
+    assert service.cleaned == ["local"] and service.listed == 4, "every pass lists; one clean-up per period"
     clock.now += CLEANUP_EVERY_S / 2 + 1
-    w._collect()
+    w._full()
     assert service.cleaned == ["local", "local"]
+
+
+def test_a_relay_holds_reports_until_attached_then_replays_them_in_order_and_passes_the_rest_on() -> None:
+    relay = Relay()
+    first, second = Snapshot([], {}), Snapshot([], {"local": None})  # type: ignore[dict-item]
+    relay.snapshot(first)
+    relay.event("local", "die")  # type: ignore[arg-type]
+    assert relay.first.is_set() and relay.first_snapshot is first
+    heard: list[tuple[str, object]] = []
+
+    class Recorder(Listener):
+        def snapshot(self, snap: Snapshot) -> None:
+            heard.append(("snapshot", snap))
+
+        def event(self, host: str, event: Any) -> None:
+            heard.append(("event", event))
+
+        def session(self, s: Any) -> None:
+            heard.append(("session", s))
+
+    relay.attach(Recorder())
+    assert heard == [("snapshot", first), ("event", "die")], "held reports replayed in order"
+    relay.snapshot(second)
+    relay.session("s1")  # type: ignore[arg-type]
+    assert heard[2:] == [("snapshot", second), ("session", "s1")], "later ones are passed on at once"
+    assert relay.first_snapshot is first
 
 
 class Waits(threading.Event):

@@ -1,10 +1,11 @@
 """This computer's Docker engine, read through a plain HTTP client on its Unix socket.
 
-Listing sessions, inspecting one, the host's capacity, images and a log tail are a few JSON
-requests; answering them without the Docker SDK (and the requests, urllib3 and paramiko it imports)
-is what lets `canfar-desktop ps` answer about as fast as `docker ps`; creating and starting a session
-and the streams (events, logs, stats) are a few more. Pulls and volumes go to the SDK-backed
-DockerHost, imported on first use.
+Listing sessions (and the helpers and volumes the clean-up looks for), inspecting one, the host's
+capacity, images and a log tail are a few JSON requests; answering them without the Docker SDK (and
+the requests, urllib3 and paramiko it imports) is what lets `canfar-desktop ps` answer about as fast
+as `docker ps`, and the app list its sessions at start without loading the SDK; creating and starting
+a session and the streams (events, logs, stats) are a few more. Pulls and making or removing volumes
+go to the SDK-backed DockerHost, imported on first use.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..errors import CanfarError, EngineUnavailable, NotFound
 from ..host import HostInfo, ImageInfo
-from ..plan import L_ID, ContainerPlan
+from ..plan import L_HELPER, L_ID, ContainerPlan
 from ..platform import unix_socket
 from ..settings import HostConfig
 from .shapes import (
@@ -157,6 +158,17 @@ class LocalEngine:
         result: list[dict[str, Any]] = self._json(
             "/containers/json", {"all": "1", "filters": json.dumps({"label": [L_ID]})})
         return result
+
+    def helpers(self) -> list[dict[str, Any]]:
+        """The app's own short-lived helper containers, in any state (the clean-up reads them at every
+        start: asking here keeps the Docker SDK out of a start that only lists)."""
+        result: list[dict[str, Any]] = self._json(
+            "/containers/json", {"all": "1", "filters": json.dumps({"label": [L_HELPER]})})
+        return result
+
+    def volumes(self, prefix: str) -> list[str]:
+        data = self._json("/volumes")
+        return [str(v["Name"]) for v in (data.get("Volumes") or []) if str(v.get("Name", "")).startswith(prefix)]
 
     def inspect(self, container_id: str) -> dict[str, Any]:
         try:

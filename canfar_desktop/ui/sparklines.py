@@ -2,8 +2,8 @@
 
 Only running sessions whose cards are on screen ask the hub for a stream (under the owner name
 "cards"); scrolling, a new listing and the window coming back re-check that. Sparklines are a
-glance, not a graph: a card is repainted every couple of seconds with the last minute and a half,
-which keeps an idle window with many sessions cheap.
+glance, not a graph: a card is repainted at most every couple of seconds with the last minute and a
+half, and only when a reading came since, which keeps an idle window with many sessions cheap.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class CardSparklines(QObject):
         self._timer = QTimer(self, singleShot=True, interval=150, timeout=self.update_cards)
         # the hub keeps every reading; the cards read them on this clock, only while they stream
         self._repaint = QTimer(self, interval=int(CARD_REFRESH_S * 1000), timeout=self.repaint_cards)
+        self._painted: dict[tuple[str, str], tuple[int, float]] = {}  # (card, reading time) last drawn
         monitors.on_screen_changed.connect(self._on_screen)
 
     def schedule(self) -> None:
@@ -41,6 +42,7 @@ class CardSparklines(QObject):
     def update_cards(self) -> None:
         """Stream the running sessions whose cards are on screen; clear sparklines of the others."""
         shown = []
+        painted: dict[tuple[str, str], tuple[int, float]] = {}
         for card in self.cards().values():
             s = card.session
             if s is None:
@@ -48,8 +50,13 @@ class CardSparklines(QObject):
             running = s.status == "running" and s.state != State.TERMINATING  # launching ones too: slow starts
             card.monitors.setVisible(running and not card.compact)
             if running and card.isVisible() and not card.visibleRegion().isEmpty():
+                key = (s.host, s.id)
                 shown.append(s)
-                card.monitors.set_points(self.hub.history((s.host, s.id))[-SPARK_POINTS:])
+                card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])
+                latest = self.hub.latest(key)
+                if latest is not None:
+                    painted[key] = (id(card), latest.t)
+        self._painted = painted
         self.hub.want("cards", shown)
         if shown and not self._repaint.isActive():
             self._repaint.start()
@@ -68,7 +75,13 @@ class CardSparklines(QObject):
         if not streamed or not self.monitors.on_screen:
             self._repaint.stop()
             return
+        cards = self.cards()
         for key in streamed:
-            card = self.cards().get(f"{key[0]}/{key[1]}")
-            if card is not None and card.monitors.isVisible():
-                card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])
+            card = cards.get(f"{key[0]}/{key[1]}")
+            latest = self.hub.latest(key)
+            if card is None or not card.monitors.isVisible() or latest is None:
+                continue
+            if self._painted.get(key) == (id(card), latest.t):
+                continue  # no reading since the last repaint (glances come every few seconds): nothing to draw
+            self._painted[key] = (id(card), latest.t)
+            card.monitors.set_points(self.hub.history(key)[-SPARK_POINTS:])

@@ -51,6 +51,15 @@ def test_panel_on_a_busy_and_an_oom_killed_session(qtbot: Any, make_app: Callabl
     seen = len(card.monitors.cpu.values)
     qtbot.waitUntil(lambda: len(card.monitors.cpu.values) > seen, timeout=10_000)
     assert signals == [], "the cards alone wake the window for no reading"
+    drawn: list[int] = []
+    real_set_points = card.monitors.set_points
+    card.monitors.set_points = lambda points: (drawn.append(len(points)), real_set_points(points))  # type: ignore[method-assign]
+    sparklines = window.dashboard.sparklines
+    assert sparklines is not None
+    sparklines.repaint_cards()
+    sparklines.repaint_cards()  # readings come every few seconds: none between these two
+    assert len(drawn) <= 1, "a card is redrawn only when a reading came since it was last drawn"
+    card.monitors.set_points = real_set_points  # type: ignore[method-assign]
 
     # the card's Troubleshoot button opens the panel on this session
     assert not ts.dock.isVisible()

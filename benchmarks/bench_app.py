@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
-from common import CLI, CONTRIBUTED, ROOT, isolated_home, machine, median, table
+from common import CLI, CONTRIBUTED, ROOT, isolated_home, machine, median, table, verdict
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 SESSIONS = 10
@@ -219,30 +219,36 @@ def main() -> None:
             paint.append(run.wait_mark(lambda k, _r: k == "paint") or float("nan"))
             full.append(run.wait_mark(filled) or float("nan"))
             run.stop()
+        base = median(bare)
         table(f"App start, median of {ROUNDS} ({machine()}, QT_QPA_PLATFORM={platform})",
-              ["measure", "seconds"],
-              [["bare PySide6 window: start to first paint (baseline)", f"{median(bare):.2f}"],
-               ["canfar-desktop: start to first window paint", f"{median(paint):.2f}"],
-               [f"canfar-desktop: start to dashboard with {SESSIONS} Running sessions", f"{median(full):.2f}"]])
+              ["measure", "seconds", "ratio to bare", "target"],
+              [["bare PySide6 window: start to first paint (baseline)", f"{base:.2f}", "1.00x", ""],
+               ["canfar-desktop: start to first window paint", f"{median(paint):.2f}", f"{median(paint) / base:.2f}x",
+                f"<= 2x: {verdict(median(paint) / base, 2)}"],
+               [f"canfar-desktop: start to dashboard with {SESSIONS} Running sessions", f"{median(full):.2f}",
+                f"{median(full) / base:.2f}x", f"<= 3x: {verdict(median(full) / base, 3)}"]])
 
         rows = []
-        for label, args in (("window minimised: card monitors paused", ["--minimized"]),
-                            ("window shown: card sparklines live", [])):
+        for label, args, target in (("window minimised: card monitors paused", ["--minimized"], 0.2),
+                                    ("window shown: card sparklines live", [], 0.3)):
             run = AppRun([*CLI, *args], app_env)
             run.wait_mark(filled)
             shares, rss = idle(run)
             run.stop()
-            rows.append([label, f"{median(shares):.2f}", " ".join(f"{s:.2f}" for s in shares), f"{rss:.0f}"])
+            rows.append([label, f"{median(shares):.2f}", " ".join(f"{s:.2f}" for s in shares), f"{rss:.0f}",
+                         f"<= {target}: {verdict(median(shares), target)}"])
         table(f"App idle with {SESSIONS} Running sessions ({IDLE_WINDOWS} windows of {IDLE_WINDOW_S:.0f} s each)",
-              ["case", "CPU % of a core (median)", "per window", "RSS MB"], rows)
+              ["case", "CPU % of a core (median)", "per window", "RSS MB", "target"], rows)
 
         to_card, to_event, event_to_card = card_latency(env, client)
         table(f"docker kill to card update, in-process, median of {len(to_card)} kills",
-              ["measure", "ms"],
-              [["kill to the engine's die event in the app", f"{median(to_event) * 1000:.0f}"],
-               ["die event to the card showing the new state", f"{median(event_to_card) * 1000:.0f}"],
-               ["kill to the card showing the new state", f"{median(to_card) * 1000:.0f}"],
-               ["each kill to card", " ".join(f"{v * 1000:.0f}" for v in to_card)]])
+              ["measure", "ms", "target"],
+              [["kill to the engine's die event in the app", f"{median(to_event) * 1000:.0f}", ""],
+               ["die event to the card showing the new state", f"{median(event_to_card) * 1000:.0f}",
+                f"<= 30: {verdict(median(event_to_card) * 1000, 30)}"],
+               ["kill to the card showing the new state", f"{median(to_card) * 1000:.0f}",
+                f"<= 100: {verdict(median(to_card) * 1000, 100)}"],
+               ["each kill to card", " ".join(f"{v * 1000:.0f}" for v in to_card), ""]])
     finally:
         for sid in made:
             subprocess.run([*CLI, "delete", "-f", sid], env=env, capture_output=True)

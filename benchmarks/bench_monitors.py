@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import CLI, CONTRIBUTED, ROOT, isolated_home, machine, table
+from common import CLI, CONTRIBUTED, ROOT, isolated_home, machine, table, verdict
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else 20.0
 SESSIONS = 5
@@ -97,7 +97,7 @@ def main() -> None:
     if os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
     rows = []
-    rows.append(("no sessions", run_case("empty", env)))
+    rows.append(("no sessions", run_case("empty", env), None))
     ids = []
     try:
         for i in range(SESSIONS):
@@ -107,15 +107,18 @@ def main() -> None:
                 print(f"could not launch a session: {out.stderr.strip()}", file=sys.stderr)
                 break
             ids.append(out.stdout.strip().splitlines()[-1])
-        rows.append((f"{len(ids)} sessions, window minimised (paused)", run_case("paused", env)))
-        rows.append((f"{len(ids)} sessions, sparklines on", run_case("cards", env)))
-        rows.append((f"{len(ids)} sessions, sparklines + panel", run_case("monitored", env)))
+        rows.append((f"{len(ids)} sessions, window minimised (paused)", run_case("paused", env), 1.0))
+        rows.append((f"{len(ids)} sessions, sparklines on", run_case("cards", env), 2.0))
+        rows.append((f"{len(ids)} sessions, sparklines + panel", run_case("monitored", env), 3.0))
     finally:
         for sid in ids:
             subprocess.run([*CLI, "delete", "-f", sid], env=env, capture_output=True)
-    table(f"App's own cost over {SECONDS:.0f} s ({machine()})", ["case", "CPU %", "RSS MB", "streams", "points"],
+    table(f"App's own cost over {SECONDS:.0f} s ({machine()})",
+          ["case", "CPU %", "RSS MB", "streams", "points", "target"],
           [[name, f"{r.get('cpu_percent', float('nan')):.1f}", f"{r.get('rss_mb', float('nan')):.0f}",
-            str(r.get("streams", "?")), str(r.get("points", "?"))] for name, r in rows])
+            str(r.get("streams", "?")), str(r.get("points", "?")),
+            "" if target is None else f"<= {target:g}: {verdict(r.get('cpu_percent', float('nan')), target)}"]
+           for name, r, target in rows])
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def verdict(value: float, target: float) -> str:
     """`met` or by how much a figure misses its target (lower is better for every figure here)."""
+    if value != value:
+        return "not measured"
     if value <= target:
         return "met"
     return f"missed by {value / target:.1f}x" if value >= 2 * target else f"missed by {100 * (value / target - 1):.0f}%"

@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 RECONCILE_S = 5.0
 RECONCILE_UNSEEN_S = 15.0  # nobody looks (the window is minimised or in the tray): events still count at once
-LAUNCHING_S = 0.3
-LAUNCHING_SLOW_S = 3.0
-LAUNCHING_FAST_FOR_S = 60.0
+# How often launching sessions are probed, by the age of the youngest: most answer within seconds and
+# are seen at once; one still silent after that (a big image, a job that never serves) costs less.
+LAUNCHING_PROBE_S = ((15.0, 0.3), (60.0, 1.0), (float("inf"), 3.0))  # (younger than s, every s)
 DEBOUNCE_S = 0.08
 CLEANUP_EVERY_S = 300.0
 CLEANUP_AFTER_START_S = 3.0  # the first clean-up waits a pass or two: the start's first listing comes first
@@ -236,10 +236,10 @@ class Watcher:
         if not self._launching:
             return
         now = datetime.now(UTC)
-        young = any(s.created is None or (now - s.created).total_seconds() < LAUNCHING_FAST_FOR_S
-                    for s in self._launching)
+        age = min(0.0 if s.created is None else (now - s.created).total_seconds() for s in self._launching)
+        every = next(interval for younger, interval in LAUNCHING_PROBE_S if age < younger)
         with self._cond:
-            self._probe_due = self._clock() + (LAUNCHING_S if young else LAUNCHING_SLOW_S)
+            self._probe_due = self._clock() + every
             self._cond.notify_all()
 
     def _probe_launching(self) -> None:

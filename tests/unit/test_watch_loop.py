@@ -181,3 +181,22 @@ def test_a_broken_event_stream_is_retried_with_a_doubling_back_off_up_to_its_cap
     assert max(waits.waited) == BACKOFF_MAX_S and waits.waited[-1] == BACKOFF_MAX_S
     assert service.the_host.opened == 10, "one attempt to open the stream per wait"
     assert w._due is not None, "each break asks for a listing: the engine may have gone away"
+
+
+def test_launching_sessions_are_probed_less_often_as_they_age() -> None:
+    """A launch is seen within 0.3 s while young; one silent for long costs a probe every few seconds."""
+    from datetime import UTC, datetime, timedelta
+
+    clock = Clock()
+    w = Watcher(Service(), Listener(), clock=clock)  # type: ignore[arg-type]
+
+    def every(*ages_s: float) -> float:
+        now = datetime.now(UTC)
+        w._launching = [SimpleNamespace(created=now - timedelta(seconds=a)) for a in ages_s]  # type: ignore[misc]
+        w._schedule_probe()
+        return round(w._probe_due - clock.now, 3)
+
+    assert every(2) == 0.3
+    assert every(30) == 1.0
+    assert every(600) == 3.0
+    assert every(600, 5) == 0.3, "the youngest launch sets the pace"

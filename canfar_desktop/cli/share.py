@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from ..core.errors import NotFound, ValidationError
@@ -41,6 +43,8 @@ def cmd_share(ctx: Context, args: argparse.Namespace) -> int:
     address = args.address or (addresses[0] if addresses else "")
     shareable = (State.RUNNING, State.SUSPENDED)
     ended = threading.Event()
+    stopped = threading.Event()  # Ctrl+C: set by the signal handler, so it never interrupts a call half-way
+    _on_interrupt(lambda: (stopped.set(), ended.set()))
     manager = ShareManager(service.endpoint, lambda x: landing_of(service.open_url(x)),
                            changed=lambda share: None if share.active else ended.set())
     try:
@@ -63,10 +67,23 @@ def cmd_share(ctx: Context, args: argparse.Namespace) -> int:
                 print(f"Session {s.id} ended; so did its share.", flush=True)
                 break
         else:
-            print(f"The share of {s.id} ended at {until}.", flush=True)
-    except KeyboardInterrupt:
+            if stopped.is_set():
+                print(f"\nStopped sharing {s.id}.", flush=True)
+            else:
+                print(f"The share of {s.id} ended at {until}.", flush=True)
+    except KeyboardInterrupt:  # before the handler was in place
         print(f"\nStopped sharing {s.id}.", flush=True)
     finally:
         manager.stop_all()
         service.close()
     return 0
+
+
+def _on_interrupt(stop: Callable[[], object]) -> None:
+    """Ctrl+C (and a polite kill) end the share through `stop`, in the main loop, not as an exception
+    raised inside whatever call the process was making."""
+    def handler(signum: int, frame: object) -> None:
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)

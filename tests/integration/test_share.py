@@ -199,6 +199,8 @@ def test_share_on_the_command_line(make_service: Callable[..., SessionService], 
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    errors: list[str] = []  # read as it comes: a full pipe would stop the command, and a failure shows it
+    threading.Thread(target=lambda: [errors.append(line) for line in proc.stderr or []], daemon=True).start()
     try:
         printed = [lines.get(timeout=60) for _ in range(5)]
         assert printed[0].startswith(f"Session {s.id} is shared until "), printed
@@ -210,7 +212,11 @@ def test_share_on_the_command_line(make_service: Callable[..., SessionService], 
         assert through_gate(device, port, login["headers"]["location"], cookie)["status"] == 200
         assert device.get(device.host_address, port, "/")["status"] == 403
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"share did not stop within 30 s of Ctrl+C; its stderr: {''.join(errors)[-3000:]}") from None
+        assert code == 0, errors
         assert "error" in device.get(device.host_address, port, "/", cookie), "the share ends with the command"
     finally:
         proc.kill()

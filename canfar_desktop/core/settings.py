@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .errors import SettingsError
 from .files import move_aside, open_private, take_lock
@@ -25,9 +25,6 @@ from .paths import AppPaths as AppPaths  # where settings live, with the setting
 from .plain import from_plain, to_plain
 from .platform import is_root, unlock, user_ids
 from .settings_copy import checked_copy, keep_checked_copy
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
 
 SCHEMA_VERSION = 1
 DEFAULT_HOST = "local"
@@ -89,13 +86,6 @@ def default_gid() -> int:
     uid = default_uid()
     groups = Path("/etc/group")
     return uid if unused_id(groups, uid, uid) == uid else unused_id(groups)
-
-
-def validation_message(exc: ValidationError) -> str:
-    """The first problem of a settings check in one line (core/settings_check.py)."""
-    from .settings_check import validation_message as message
-
-    return message(exc)
 
 
 def check_arc_root(value: str, paths: AppPaths | None = None) -> str:

@@ -8,6 +8,7 @@ have just landed. /arc is never touched by anything here: only a session's own /
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -64,6 +65,15 @@ class Housekeeper:
         self.readiness = readiness
         self.paths = paths
         self.clock = clock
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _turn(self, session_id: str) -> threading.Lock:
+        """One session's stop-or-restart at a time: a renewal clicked while the app is stopping the
+        session for its expiry would otherwise start it as its gate goes down (the engine then refuses
+        to join a namespace that no longer exists)."""
+        with self._locks_guard:
+            return self._locks.setdefault(session_id, threading.Lock())
 
     def renew(self, ref: str, host: str | None = None) -> Session:
         """Set the expiry to now + lifetime; an expired (stopped) session is started again."""
@@ -74,12 +84,14 @@ class Housekeeper:
         if platform is not None:  # the platform keeps the expiry and renews by its own lifetime
             platform.extend(s.container_id)
             return self.lister.get(s.id, s.host)
-        expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
-        self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
-        if s.status in ("exited", "dead"):
-            if s.gated:  # its gate first: the session's container joins the gate's network
-                gate.start_gate(self.hosts.get(s.host), gate.gate_name(s.id))
-            self.hosts.get(s.host).start(s.container_id)
+        with self._turn(s.id):
+            expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
+            self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
+            s = self.lister.get(s.id, s.host)  # again: an expiry's stop may have finished meanwhile
+            if s.status in ("exited", "dead"):
+                if s.gated:  # its gate first: the session's container joins the gate's network
+                    gate.start_gate(self.hosts.get(s.host), gate.gate_name(s.id))
+                self.hosts.get(s.host).start(s.container_id)
         return self.lister.get(s.id, s.host)
 
     def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
@@ -89,14 +101,15 @@ class Housekeeper:
         for s in sessions:
             if s.state == State.EXPIRED and s.status in ("running", "paused", "restarting") \
                     and platform_of(self.hosts.get(s.host)) is None:  # a platform stops its own
-                renewed = self.ledger.expiry(s.host, s.id)  # read again: a renewal may have just landed
-                if renewed is not None and renewed > now:
-                    continue
-                self.hosts.get(s.host).stop(s.container_id, timeout=10)
-                if s.gated:
-                    gate.stop_gate(self.hosts.get(s.host), s.id)
-                self.readiness.forget(s.container_id)
-                self.hosts.forwards.close_session(s.host, s.container_id)
+                with self._turn(s.id):
+                    renewed = self.ledger.expiry(s.host, s.id)  # read again: a renewal may have just landed
+                    if renewed is not None and renewed > now:
+                        continue
+                    self.hosts.get(s.host).stop(s.container_id, timeout=10)
+                    if s.gated:
+                        gate.stop_gate(self.hosts.get(s.host), s.id)
+                    self.readiness.forget(s.container_id)
+                    self.hosts.forwards.close_session(s.host, s.container_id)
                 stopped.append(s)
         return stopped
 

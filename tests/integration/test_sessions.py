@@ -148,6 +148,44 @@ def test_short_lifetime_expires_and_stops(make_service: Callable[..., SessionSer
     assert wait_for(lambda: service.get(s.id).state == State.RUNNING, 30, "renewed session Running again")
 
 
+def test_renew_while_the_expiry_stop_is_under_way_waits_for_it(make_service: Callable[..., SessionService],
+                                                                 session_images: dict[str, str], docker_engine: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renew pressed on the "expired" notice while the app is still stopping the session (its gate last):
+    the renewal waits for the stop, then starts the gate and the session again."""
+    import threading
+
+    from canfar_desktop.core import gate
+
+    service = make_service(session_lifetime_hours=4 / 3600)
+    s = service.wait_ready(launch(service, "contributed", session_images["contributed"], "racing"), 60)
+    assert s.gated
+    gate_reached, go_on = threading.Event(), threading.Event()
+    real_stop_gate = gate.stop_gate
+
+    def held_stop_gate(dh: Any, session_id: str) -> None:
+        gate_reached.set()
+        go_on.wait(30)
+        real_stop_gate(dh, session_id)
+
+    monkeypatch.setattr(gate, "stop_gate", held_stop_gate)
+    wait_for(lambda: service.get(s.id).state == State.EXPIRED, 30, "session past its expiry")
+    with ThreadPoolExecutor(2) as pool:
+        stopping = pool.submit(service.enforce_expiry, service.sessions())
+        assert gate_reached.wait(30), "the expiry's stop never reached the session's gate"
+        service.settings.session_lifetime_hours = 1
+        renewing = pool.submit(service.renew, s.id)
+        try:
+            renewing.result(timeout=3)  # a renewal that does not wait finishes here, before the gate stops
+        except TimeoutError:
+            pass
+        go_on.set()
+        stopping.result(timeout=60)
+        renewing.result(timeout=60)
+    assert docker_engine.containers.get(gate.gate_name(s.id)).status == "running", "the renewal left the gate stopped"
+    assert wait_for(lambda: service.get(s.id).state == State.RUNNING, 30, "renewed session Running again")
+
+
 def test_process_exit_shows_failed_with_reason(make_service: Callable[..., SessionService],
                                                session_images: dict[str, str]) -> None:
     service = make_service()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.errors import CanfarError
+from ..core.log import get_logger
 from .parser import VERBS, build_parser, suggestion
 
 Handler = Callable[[Any, argparse.Namespace], "int | None"]
@@ -71,13 +71,15 @@ def run(argv: Sequence[str]) -> int:
     args.cmd = cmd
     args.debug = debug
     if debug:
+        import logging
+
         os.environ["CANFAR_DESKTOP_DEBUG"] = "1"
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                             format="debug: %(asctime)s %(name)s: %(message)s")
     if args.verb is None:
         build_parser().print_help()
         return 0
-    log = logging.getLogger(__name__)
+    log = get_logger(__name__)
     started = time.monotonic()
     try:
         from .context import Context

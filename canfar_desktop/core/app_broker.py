@@ -11,7 +11,6 @@ ended. Every engine call runs on the broker's own threads: `sync` returns at onc
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 from .desktop_apps import DesktopApps, parse_request
 from .errors import CanfarError
 from .lifecycle import State
+from .log import get_logger
 from .session import Session
 
 if TYPE_CHECKING:
     from .service import SessionService
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 IMAGE_CHECK_S = 20.0  # how often a host's desktop-app images are compared with what the menus list
 
 Notice = Callable[[str, str], None]  # (what happened, the desktop's session id)

@@ -9,7 +9,6 @@ Nothing here knows how a host is reached.
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -17,8 +16,9 @@ from dataclasses import dataclass
 
 from .errors import EngineUnavailable
 from .host import Dialer, Target
+from .log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LOCAL_ADDRESS = "127.0.0.1"
 BUFFER = 65536

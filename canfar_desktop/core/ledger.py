@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +22,10 @@ from typing import Any
 
 from .errors import CanfarError
 from .files import LOCK_TIMEOUT_S, move_aside, open_private, private_dir, take_lock, write_atomic
+from .log import get_logger
 from .platform import lock, unlock
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Entries = dict[str, dict[str, dict[str, Any]]]  # host -> session id -> fields
 

@@ -8,7 +8,6 @@ with the reason, never a failed listing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -91,6 +90,8 @@ class SessionLister:
             waiting = [s for s, _ in parsed if s.status == "running" and s.host_port is not None
                        and s.container_id not in known]
             if waiting:
+                from concurrent.futures import ThreadPoolExecutor  # only when probing: it loads logging
+
                 with ThreadPoolExecutor(max_workers=min(PROBE_WORKERS, len(waiting))) as pool:
                     answers = list(pool.map(self.probe_quietly, waiting))
                 for s, ok in zip(waiting, answers, strict=True):

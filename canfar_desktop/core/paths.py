@@ -7,10 +7,9 @@ costs only this small module.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "canfar-desktop"
 
@@ -29,6 +28,11 @@ class AppPaths:
         if home:
             root = Path(home)
             return cls(root / "config", root / "data", root / "state")
+        if sys.platform.startswith("linux"):
+            return cls(_xdg("XDG_CONFIG_HOME", ".config"), _xdg("XDG_DATA_HOME", ".local/share"),
+                       _xdg("XDG_STATE_HOME", ".local/state"))
+        import platformdirs
+
         return cls(
             platformdirs.user_config_path(APP_NAME),
             platformdirs.user_data_path(APP_NAME),
@@ -56,3 +60,10 @@ class AppPaths:
     @property
     def ledger_file(self) -> Path:
         return self.state_dir / "ledger.json"
+
+
+def _xdg(variable: str, default: str) -> Path:
+    """The XDG base directory rule, as platformdirs applies it on Linux (without its import, which
+    every command would pay)."""
+    base = os.environ.get(variable, "")
+    return Path(base if base.strip() else os.path.expanduser(f"~/{default}")) / APP_NAME

@@ -9,24 +9,22 @@ such sessions show Running.
 
 from __future__ import annotations
 
-import http.client
 import socket
 from pathlib import Path
 
+from .http1 import Connection
 from .kinds import Probe
 from .platform import connection_counts
 
 
 def http_ready(host: str, port: int, probe: Probe, timeout: float = 1.0) -> bool:
+    conn = Connection(lambda: socket.create_connection((host, port), timeout=timeout), f"{host}:{port}")
     try:
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
-        try:
-            conn.request("GET", probe.path, headers={"Connection": "close"})
-            return conn.getresponse().status in probe.ok
-        finally:
-            conn.close()
-    except (OSError, http.client.HTTPException):
+        return conn.request("GET", probe.path, headers={"Connection": "close"}).status in probe.ok
+    except (OSError, ValueError):
         return False
+    finally:
+        conn.close()
 
 
 def rfb_banner(host: str, port: int, path: str, timeout: float = 3.0) -> bytes:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hmac
 import http.cookies
-import logging
 import secrets
 import socket
 import ssl
@@ -31,9 +30,10 @@ from datetime import UTC, datetime, timedelta
 from .certs import Certificate, make_certificate, server_context
 from .errors import StateError, ValidationError
 from .lifecycle import State
+from .log import get_logger
 from .session import Session
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 LOGIN_PATH = "/_canfar_share/"
 COOKIE = "canfar_share"

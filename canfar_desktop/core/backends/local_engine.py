@@ -10,7 +10,6 @@ go to the SDK-backed DockerHost, imported on first use.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
@@ -20,6 +19,7 @@ from typing import Any
 
 from ..errors import CanfarError, EngineUnavailable, NotFound
 from ..host import HostInfo, ImageInfo
+from ..http1 import Connection, Response
 from ..plan import L_HELPER, L_ID, ContainerPlan
 from ..platform import unix_socket
 from ..settings import HostConfig
@@ -41,20 +41,18 @@ from .shapes import (
 TIMEOUT_S = 30.0
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
+def _unix_connection(path: str, timeout: float) -> Connection:
+    def connect() -> socket.socket:
         sock = unix_socket()
-        sock.settimeout(self.timeout)
+        sock.settimeout(timeout)
         try:
-            sock.connect(self._path)
+            sock.connect(path)
         except OSError:
             sock.close()
             raise
-        self.sock = sock
+        return sock
+
+    return Connection(connect, "docker")
 
 
 class LocalEngine:
@@ -104,19 +102,16 @@ class LocalEngine:
     def _request(self, method: str, path: str, params: dict[str, str] | None = None, body: bytes | None = None,
                  content_type: str = "application/json") -> tuple[int, bytes]:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        headers = {"Host": "docker"}
-        if body is not None:
-            headers["Content-Type"] = content_type
+        headers = {} if body is None else {"Content-Type": content_type}
         for attempt in (0, 1):
             conn = getattr(self._local, "conn", None)
-            fresh = conn is None
+            fresh = conn is None or conn.sock is None
             if conn is None:
-                conn = self._local.conn = _UnixConnection(self._path, TIMEOUT_S)
+                conn = self._local.conn = _unix_connection(self._path, TIMEOUT_S)
             try:
-                conn.request(method, path + query, body=body, headers=headers)
-                response = conn.getresponse()
+                response = conn.request(method, path + query, body, headers)
                 return response.status, response.read()
-            except (http.client.HTTPException, OSError) as exc:
+            except OSError as exc:
                 conn.close()
                 self._local.conn = None
                 # a kept-alive connection the engine closed is retried once on a new one; every request
@@ -273,11 +268,10 @@ class LocalEngine:
     # --- streams: one connection each, closed from any thread to end a blocked read ------------
 
     def _stream(self, path: str, params: dict[str, str], frames: bool = False) -> HttpStream:
-        conn = _UnixConnection(self._path, TIMEOUT_S)
+        conn = _unix_connection(self._path, TIMEOUT_S)
         try:
-            conn.request("GET", f"{path}?{urllib.parse.urlencode(params)}", headers={"Host": "docker"})
-            response = conn.getresponse()
-        except (http.client.HTTPException, OSError) as exc:
+            response = conn.request("GET", f"{path}?{urllib.parse.urlencode(params)}")
+        except OSError as exc:
             conn.close()
             raise _unavailable(exc, self.where) from None
         if response.status == 404:
@@ -328,8 +322,7 @@ class LocalEngine:
 class HttpStream:
     """A streaming answer: JSON documents one per line (events, stats), or a container's output frames."""
 
-    def __init__(self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, where: str,
-                 frames: bool) -> None:
+    def __init__(self, conn: Connection, response: Response, where: str, frames: bool) -> None:
         self._conn = conn
         self._response = response
         self._where = where
@@ -339,8 +332,8 @@ class HttpStream:
     def __iter__(self) -> Iterator[Any]:
         try:
             yield from (self._output() if self._frames else self._documents())
-        except (http.client.HTTPException, OSError, ValueError, AttributeError) as exc:
-            # closed from another thread: http.client fails in many ways mid-read (AttributeError too)
+        except (OSError, ValueError) as exc:
+            # closed from another thread: the read fails or finds the socket closed
             if not self._closed:
                 raise _unavailable(exc, self._where) from None
         finally:

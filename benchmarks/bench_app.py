@@ -10,7 +10,8 @@
 3. Card update latency, in-process with the real window: `docker kill` a session's container and time
    until its card leaves Running; also the time until the engine's event reached the app.
 
-Measures and prints; never fails a build.
+BENCH_ONLY=shown (or any of start, minimised, shown, latency, comma-separated) runs only those parts;
+BENCH_IDLE_S sets the length of each idle window. Measures and prints; never fails a build.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 SESSIONS = 10
 IDLE_WINDOW_S = float(os.environ.get("BENCH_IDLE_S", "20"))
 IDLE_WINDOWS = 3
+# BENCH_ONLY=start,minimised,shown,latency (any of them) runs only those parts; unset: all of them
+PARTS = {"start", "minimised", "shown", "latency"}
+ONLY = {p.strip() for p in os.environ.get("BENCH_ONLY", "").split(",") if p.strip()} or PARTS
 KILLS = 7
 BARE_QT = """
 import sys, time
@@ -210,8 +214,10 @@ def main() -> None:
         for i in range(SESSIONS):
             made.append(subprocess.run([*CLI, "create", "contributed", CONTRIBUTED, "-n", f"app-{i}", "--wait"],
                                        env=env, check=True, capture_output=True, text=True).stdout.strip())
-        bare, paint, full = [], [], []
-        for _ in range(ROUNDS):
+        bare: list[float] = []
+        paint: list[float] = []
+        full: list[float] = []
+        for _ in range(ROUNDS if "start" in ONLY else 0):
             run = AppRun([sys.executable, "-c", BARE_QT], app_env)
             bare.append(run.wait_mark(lambda k, _r: k == "paint") or float("nan"))
             run.stop()
@@ -220,26 +226,31 @@ def main() -> None:
             full.append(run.wait_mark(filled) or float("nan"))
             run.stop()
         base = median(bare)
-        table(f"App start, median of {ROUNDS} ({machine()}, QT_QPA_PLATFORM={platform})",
-              ["measure", "seconds", "ratio to bare", "target"],
-              [["bare PySide6 window: start to first paint (baseline)", f"{base:.2f}", "1.00x", ""],
-               ["canfar-desktop: start to first window paint", f"{median(paint):.2f}", f"{median(paint) / base:.2f}x",
-                f"<= 2x: {verdict(median(paint) / base, 2)}"],
-               [f"canfar-desktop: start to dashboard with {SESSIONS} Running sessions", f"{median(full):.2f}",
-                f"{median(full) / base:.2f}x", f"<= 3x: {verdict(median(full) / base, 3)}"]])
+        if "start" in ONLY:
+            table(f"App start, median of {ROUNDS} ({machine()}, QT_QPA_PLATFORM={platform})",
+                  ["measure", "seconds", "ratio to bare", "target"],
+                  [["bare PySide6 window: start to first paint (baseline)", f"{base:.2f}", "1.00x", ""],
+                   ["canfar-desktop: start to first window paint", f"{median(paint):.2f}", f"{median(paint) / base:.2f}x",
+                    f"<= 2x: {verdict(median(paint) / base, 2)}"],
+                   [f"canfar-desktop: start to dashboard with {SESSIONS} Running sessions", f"{median(full):.2f}",
+                    f"{median(full) / base:.2f}x", f"<= 3x: {verdict(median(full) / base, 3)}"]])
 
         rows = []
-        for label, args, target in (("window minimised: card monitors paused", ["--minimized"], 0.2),
-                                    ("window shown: card sparklines live", [], 0.3)):
+        for part, label, args, target in (("minimised", "window minimised: card monitors paused", ["--minimized"], 0.2),
+                                          ("shown", "window shown: card sparklines live", [], 0.3)):
+            if part not in ONLY:
+                continue
             run = AppRun([*CLI, *args], app_env)
             run.wait_mark(filled)
             shares, rss = idle(run)
             run.stop()
             rows.append([label, f"{median(shares):.2f}", " ".join(f"{s:.2f}" for s in shares), f"{rss:.0f}",
                          f"<= {target}: {verdict(median(shares), target)}"])
-        table(f"App idle with {SESSIONS} Running sessions ({IDLE_WINDOWS} windows of {IDLE_WINDOW_S:.0f} s each)",
-              ["case", "CPU % of a core (median)", "per window", "RSS MB", "target"], rows)
-
+        if rows:
+            table(f"App idle with {SESSIONS} Running sessions ({IDLE_WINDOWS} windows of {IDLE_WINDOW_S:.0f} s each)",
+                  ["case", "CPU % of a core (median)", "per window", "RSS MB", "target"], rows)
+        if "latency" not in ONLY:
+            return
         to_card, to_event, event_to_card = card_latency(env, client)
         table(f"docker kill to card update, in-process, median of {len(to_card)} kills",
               ["measure", "ms", "target"],

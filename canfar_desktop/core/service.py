@@ -19,7 +19,6 @@ from .events import EngineEvent, parse_event
 from .host import HostInfo, ImageInfo, ProgressFn, SessionHost, Stream, platform_of
 from .hosts import storage_description
 from .housekeeping import Housekeeper
-from .launch import Launcher
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import HostListing, SessionLister, redact
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     import threading
     from pathlib import Path
 
+    from .launch import Launcher
     from .projects import ProjectStore
     from .transfer import Entry, ProgressCallback
 
@@ -76,8 +76,17 @@ class SessionService:
         self.registry = HostRegistry(settings, hosts, paths=paths)
         self.readiness = Readiness(self.ledger)
         self.lister = SessionLister(self.registry, self.ledger, self.readiness, clock)
-        self.launcher = Launcher(self.registry, self.lister, self.ledger, paths, clock)
+        self._launcher: Launcher | None = None
         self.housekeeper = Housekeeper(self.registry, self.lister, self.ledger, self.readiness, paths, clock)
+
+    @property
+    def launcher(self) -> Launcher:
+        """Made on first use: listing commands never load the launch code (or what it imports)."""
+        if self._launcher is None:
+            from .launch import Launcher
+
+            self._launcher = Launcher(self.registry, self.lister, self.ledger, self.paths, self.clock)
+        return self._launcher
 
     # --- hosts --------------------------------------------------------------------------------
 

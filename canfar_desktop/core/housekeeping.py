@@ -7,15 +7,17 @@ have just landed. /arc is never touched by anything here: only a session's own /
 
 from __future__ import annotations
 
+import contextlib
 import re
-import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from . import gate
 from .errors import CanfarError, NotFound, StateError, ValidationError
+from .files import open_private, take_lock
 from .host import platform_of
 from .kinds import get_kind
 from .ledger import Ledger
@@ -31,6 +33,7 @@ from .storage import SCRATCH_VOLUME_PREFIX, remove_scratch, remove_scratch_dir
 SESSION_ID_RE = re.compile(r"[a-z0-9]{8}")
 NOT_JOINED = "non running container"  # the engine's refusal to start a container whose namespace is down
 REGEX_CHARS = set(".^$*+?{}[]()|\\")
+TURN_WAIT_S = 60.0  # an expiry's stop: the session's 10 s, its gate's 2 s, an engine under load
 
 
 def name_pattern(prefix: str) -> re.Pattern[str]:
@@ -65,15 +68,20 @@ class Housekeeper:
         self.readiness = readiness
         self.paths = paths
         self.clock = clock
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
 
-    def _turn(self, session_id: str) -> threading.Lock:
-        """One session's stop-or-restart at a time: a renewal clicked while the app is stopping the
-        session for its expiry would otherwise start it as its gate goes down (the engine then refuses
-        to join a namespace that no longer exists)."""
-        with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+    def _turn_file(self, session_id: str) -> Path:
+        return self.paths.state_dir / "turns" / f"{session_id}.lock"
+
+    @contextlib.contextmanager
+    def _turn(self, session_id: str) -> Iterator[None]:
+        """One stop-or-restart of a session at a time, across threads and processes (the app, the CLI,
+        the API server): a renewal made while the session is being stopped for its expiry would
+        otherwise start it as its gate goes down, and the engine refuses to join a namespace that no
+        longer exists."""
+        path = self._turn_file(session_id)
+        with open_private(path) as handle:
+            take_lock(handle, path, timeout=TURN_WAIT_S)
+            yield
 
     def renew(self, ref: str, host: str | None = None) -> Session:
         """Set the expiry to now + lifetime; an expired (stopped) session is started again."""
@@ -144,6 +152,8 @@ class Housekeeper:
         self.readiness.forget(s.container_id)
         self.hosts.forwards.close_session(s.host, s.container_id)
         remove_scratch(dh, self.paths, str(scratch))
+        with contextlib.suppress(OSError):
+            self._turn_file(s.id).unlink(missing_ok=True)
         return s.with_state(State.TERMINATED, "deleted")
 
     def cleanup_orphans(self, host: str | None = None, grace_s: float = INTERRUPTED_AFTER_S) -> list[str]:

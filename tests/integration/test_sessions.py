@@ -148,14 +148,17 @@ def test_short_lifetime_expires_and_stops(make_service: Callable[..., SessionSer
     assert wait_for(lambda: service.get(s.id).state == State.RUNNING, 30, "renewed session Running again")
 
 
+@pytest.mark.parametrize("renewer", ["thread", "cli"])
 def test_renew_while_the_expiry_stop_is_under_way_waits_for_it(make_service: Callable[..., SessionService],
                                                                  session_images: dict[str, str], docker_engine: Any,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Renew pressed on the "expired" notice while the app is still stopping the session (its gate last):
-    the renewal waits for the stop, then starts the gate and the session again."""
+                                                                 paths: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                 renewer: str) -> None:
+    """Renew pressed on the "expired" notice (or run from the CLI, another process) while the app is still
+    stopping the session, its gate last: the renewal waits for the stop, then starts the gate and the session."""
     import threading
 
     from canfar_desktop.core import gate
+    from canfar_desktop.core.settings import save_settings
 
     service = make_service(session_lifetime_hours=4 / 3600)
     s = service.wait_ready(launch(service, "contributed", session_images["contributed"], "racing"), 60)
@@ -174,14 +177,22 @@ def test_renew_while_the_expiry_stop_is_under_way_waits_for_it(make_service: Cal
         stopping = pool.submit(service.enforce_expiry, service.sessions())
         assert gate_reached.wait(30), "the expiry's stop never reached the session's gate"
         service.settings.session_lifetime_hours = 1
-        renewing = pool.submit(service.renew, s.id)
+        if renewer == "cli":
+            save_settings(paths, service.settings)
+            cli = subprocess.Popen([sys.executable, "-m", "canfar_desktop", "renew", s.id], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            renewing = pool.submit(cli.communicate, timeout=90)
+        else:
+            renewing = pool.submit(service.renew, s.id)
         try:
             renewing.result(timeout=3)  # a renewal that does not wait finishes here, before the gate stops
         except TimeoutError:
             pass
         go_on.set()
         stopping.result(timeout=60)
-        renewing.result(timeout=60)
+        renewing.result(timeout=90)
+    if renewer == "cli":
+        assert cli.returncode == 0, renewing.result()
     assert docker_engine.containers.get(gate.gate_name(s.id)).status == "running", "the renewal left the gate stopped"
     assert wait_for(lambda: service.get(s.id).state == State.RUNNING, 30, "renewed session Running again")
 

@@ -8,6 +8,7 @@ in what was left out (image, name, resources, host). `Launcher.launch` trusts th
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
@@ -15,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from . import gate
-from .accounts import add_user
+from .accounts import account_mounts, add_user
 from .errors import CanfarError, LaunchError, LimitError, NotFound, PortTaken, ValidationError
 from .gate import needs_gate
 from .host import ProgressFn, SessionHost, platform_of
@@ -35,6 +36,7 @@ from .validation import normalize_image, parse_env, validate_name, validate_reso
 ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
 PORT_ATTEMPTS = 5  # a chosen port taken between the choice and the start is chosen again
 PORT_MIN, PORT_MAX = 1024, 65535
+FAST_POLL_S, FAST_POLL_FOR_S = 0.02, 5.0  # wait_ready polls faster while most apps come up
 GATED_REMOTE_PORTS = range(20000, 32768)  # below Linux's ephemeral ports; a taken one is chosen again
 WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
          "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
@@ -231,6 +233,10 @@ class Launcher:
     def _create(self, dh: SessionHost, plan: ContainerPlan, image_id: str, groups: Sequence[Project]) -> str:
         """The container under the session limit, with the user and their projects named inside it."""
         scratch = next((m.source for m in plan.mounts if m.target == "/scratch"), "")
+        # this computer's engine mounts the account files made here (core/accounts.py) instead of an upload
+        accounts = None if dh.remote else account_mounts(self.paths, self.settings, image_id, groups)
+        if accounts:
+            plan = replace(plan, mounts=[*plan.mounts, *accounts])
         with self.ledger.locked(f"launch-{dh.name}"):
             active = self._active_interactive(dh) if not is_batch(plan.labels[L_KIND]) else []
             if len(active) >= self.settings.session_limit:
@@ -243,6 +249,8 @@ class Launcher:
             if not plan.network.startswith("container:"):  # behind a gate: the gate's network (core/gate.py)
                 dh.ensure_network(plan.network)
             container_id = dh.create(plan)
+        if accounts:
+            return container_id
         try:
             add_user(dh, self.paths, self.settings, container_id, image_id, groups)
         except CanfarError:
@@ -259,9 +267,14 @@ class Launcher:
 
     def wait_ready(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
                    interval: float = 0.05) -> Session:
-        """Poll the engine and the kind's probe until Running; a session that dies raises its reason."""
+        """Poll the engine and the kind's probe until Running; a session that dies raises its reason.
+
+        On this computer's engine the first seconds, when most apps come up, are polled faster
+        (`poll_pause`; two local requests of about a millisecond each), so the answer is seen soon after
+        it is given."""
         report = progress or (lambda stage, fraction: None)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         dh = self.hosts.get(session.host)
         platform = platform_of(dh)  # its own word "Running" is ready; it is asked gently
         report("waiting for the app", None)
@@ -276,14 +289,38 @@ class Launcher:
             if current.status == "running" and platform is not None:
                 return self.lister.refresh(dh.name, session.container_id)
             if current.status == "running" and current.host_port and self.lister.probe(current):
-                self.lister.mark_ready(dh, current)
-                return self.lister.refresh(dh.name, session.container_id)
-            if time.monotonic() > deadline:
+                return self._answered(dh, current)
+            now = time.monotonic()
+            if now > deadline:
                 raise LaunchError(
                     f"Session {session.id} did not answer within {timeout:.0f} s",
                     f"see its logs (canfar-desktop logs {session.id}) or run canfar-desktop doctor {session.id}",
                 )
-            time.sleep(max(interval, platform.poll_s) if platform is not None else interval)
+            if platform is not None:
+                time.sleep(max(interval, platform.poll_s))
+            else:  # a remote host's requests cross the network: its pace stays the caller's
+                time.sleep(interval if dh.remote else poll_pause(now - started, interval))
+
+    def _answered(self, dh: SessionHost, s: Session) -> Session:
+        """A session that just answered, marked ready in the ledger and kept running by the engine from now
+        on (the two at once); its state derived from the inspect the answer followed, with nothing re-read."""
+        failed: list[BaseException] = []
+
+        def keep() -> None:
+            try:
+                dh.keep_running(s.container_id)
+            except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+                failed.append(exc)
+
+        keeper = threading.Thread(target=keep, name=f"keep-{s.id}")
+        keeper.start()
+        try:
+            self.lister.readiness.mark(dh.name, s, s.started_at, self.clock())
+        finally:
+            keeper.join()
+        if failed:
+            raise failed[0]
+        return self.lister.complete(dh, s, self.ledger.entry(dh.name, s.id), True, None, inspected=True)
 
     def wait_finished(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,
                       interval: float = 0.2) -> Session:
@@ -299,6 +336,11 @@ class Launcher:
                 raise LaunchError(f"Job {session.id} still runs after {timeout:.0f} s",
                                   f"it goes on; follow it with canfar-desktop logs -f {session.id}")
             time.sleep(interval)
+
+
+def poll_pause(waited_s: float, interval: float) -> float:
+    """How long wait_ready sleeps before asking again: FAST_POLL_S for the first FAST_POLL_FOR_S seconds."""
+    return min(interval, FAST_POLL_S) if waited_s < FAST_POLL_FOR_S else interval
 
 
 def _finished(s: Session) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 from typing import Any
 
 from ..errors import CanfarError, ImageError, LaunchError, PortTaken
@@ -153,6 +151,9 @@ def start_refused(message: str) -> LaunchError:
 
 def file_from_tar(archive: bytes) -> bytes | None:
     """The one regular file in an archive the engine sends for `GET /containers/{id}/archive`."""
+    import io
+    import tarfile  # only for the archive calls: a launch on this computer's engine makes no archive
+
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         member = tar.next()
         if member is None or not member.isfile():
@@ -163,6 +164,9 @@ def file_from_tar(archive: bytes) -> bytes | None:
 
 def tar_of(files: dict[str, bytes], mode: int) -> bytes:
     """Files as the archive `PUT /containers/{id}/archive` takes."""
+    import io
+    import tarfile
+
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, data in files.items():

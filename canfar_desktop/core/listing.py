@@ -197,7 +197,8 @@ class SessionLister:
         if not ready and probe and s.status == "running" and s.host_port is not None and self.probe(s):
             self.mark_ready(dh, s)
             ready = True
-        return self.complete(dh, s, entry, ready, connection_counts(), inspected=True)
+        counts = connection_counts() if ready and entry.get("opened") else None  # only an opened one can be Suspended
+        return self.complete(dh, s, entry, ready, counts, inspected=True)
 
     # --- lookups ------------------------------------------------------------------------------
 

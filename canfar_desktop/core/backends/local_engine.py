@@ -145,7 +145,24 @@ class LocalEngine:
 
     def info(self, refresh: bool = False) -> HostInfo:
         if self._info is None or refresh:
-            self._info = host_info(self.name, self._json("/info"), self._json("/version"))
+            # the engine takes a few milliseconds over each (it asks containerd for /version): both at once
+            version: list[Any] = []
+
+            def read_version() -> None:
+                try:
+                    version.append(self._json("/version"))
+                except CanfarError as exc:
+                    version.append(exc)
+
+            beside = threading.Thread(target=read_version, name="engine-version", daemon=True)
+            beside.start()
+            try:
+                info = self._json("/info")
+            finally:
+                beside.join()
+            if isinstance(version[0], CanfarError):
+                raise version[0]
+            self._info = host_info(self.name, info, version[0])
         return self._info
 
     def summaries(self) -> list[dict[str, Any]]:

@@ -248,3 +248,25 @@ def test_image_labels_are_what_the_images_check_counts(make_service: Callable[..
         assert service.prepare_launch("notebook").image == session_images["notebook"], "a :latest image stays the default"
     finally:
         docker_engine.images.remove(tag)
+
+
+def test_disk_usage_asked_at_once_answers_every_caller(make_service: Callable[..., SessionService]) -> None:
+    """The engine counts disk usage once at a time and refuses a second count meanwhile; the panel's overview
+    and its checks ask at once, and `docker system df` may be counting in another process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from canfar_desktop.core.report import host_overview
+
+    service = make_service()
+    local = service.host()
+    other = subprocess.Popen(["sh", "-c", "for i in 1 2 3 4 5 6; do docker system df >/dev/null 2>&1; done"])
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            counts = [pool.submit(local.disk_usage), pool.submit(local.sdk.disk_usage),
+                      pool.submit(local.disk_usage)]
+            overview = pool.submit(host_overview, service)
+            for count in counts:
+                assert "Images" in count.result(timeout=120)
+            assert overview.result(timeout=120).images_bytes is not None
+    finally:
+        other.wait(timeout=120)

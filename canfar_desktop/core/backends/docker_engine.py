@@ -24,6 +24,7 @@ from .archive import ArchiveOverSdk
 from .shapes import (
     container_config,
     create_refused,
+    disk_usage_in_turn,
     file_from_tar,
     host_info,
     image_list,
@@ -83,6 +84,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
         self._lock = threading.Lock()
         self._info: HostInfo | None = None
         self._networks: set[str] = set()  # networks known to exist and be isolated
+        self._df_lock = threading.Lock()
 
     @property
     def client(self) -> docker.DockerClient:
@@ -405,8 +407,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
     # --- storage --------------------------------------------------------------------------
 
     def disk_usage(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.call(lambda c: c.api.df())
-        return result
+        return disk_usage_in_turn(self._df_lock, lambda: dict(self.call(lambda c: c.api.df())))
 
     def remove_volume(self, name: str) -> None:
         try:

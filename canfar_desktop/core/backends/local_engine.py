@@ -27,6 +27,7 @@ from .shapes import (
     container_config,
     create_refused,
     demux,
+    disk_usage_in_turn,
     file_from_tar,
     host_info,
     image_list,
@@ -67,6 +68,7 @@ class LocalEngine:
         self._info: HostInfo | None = None
         self._networks: set[str] = set()  # networks known to exist and be isolated
         self._local = threading.local()  # one kept-alive connection per thread
+        self._df_lock = threading.Lock()
 
     # --- the SDK host, for everything not read here ---------------------------------------
 
@@ -181,6 +183,9 @@ class LocalEngine:
     def volumes(self, prefix: str) -> list[str]:
         data = self._json("/volumes")
         return [str(v["Name"]) for v in (data.get("Volumes") or []) if str(v.get("Name", "")).startswith(prefix)]
+
+    def disk_usage(self) -> dict[str, Any]:
+        return disk_usage_in_turn(self._df_lock, lambda: dict(self._json("/system/df")))
 
     def inspect(self, container_id: str) -> dict[str, Any]:
         try:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import CanfarError, ImageError, LaunchError, PortTaken
 from ..host import HostInfo, ImageInfo
 from ..kinds import image_kinds
 from ..plan import L_GATE_OF, L_ID, ContainerPlan
+
+DF_BUSY = "disk usage operation is already running"
+DF_ATTEMPTS, DF_RETRY_S = 20, 0.25
 
 
 def host_info(name: str, info: dict[str, Any], version: dict[str, Any]) -> HostInfo:
@@ -175,3 +181,19 @@ def tar_of(files: dict[str, bytes], mode: int) -> bytes:
             info.mode = mode
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def disk_usage_in_turn(lock: threading.Lock, count: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The engine counts disk usage once at a time and refuses a second count meanwhile ("a disk usage
+    operation is already running"): callers in this process take turns (the troubleshooting panel's
+    overview and its checks ask at once), and one refused because another process is counting asks
+    again shortly."""
+    with lock:
+        for attempt in range(DF_ATTEMPTS):
+            try:
+                return count()
+            except CanfarError as exc:
+                if DF_BUSY not in exc.message or attempt == DF_ATTEMPTS - 1:
+                    raise
+            time.sleep(DF_RETRY_S)
+    raise AssertionError("unreachable")

@@ -11,7 +11,6 @@ launches left behind. The app's store, an API server or a headless agent subscri
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -21,11 +20,13 @@ from datetime import UTC, datetime
 from .errors import CanfarError
 from .events import EngineEvent, parse_event
 from .lifecycle import Facts, State, derive_state
+from .log import get_logger
+from .plan import L_OWNER
 from .registry import HostStatus
 from .service import SessionService
 from .session import Session
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RECONCILE_S = 5.0
 RECONCILE_UNSEEN_S = 15.0  # nobody looks (the window is minimised or in the tray): events still count at once
@@ -339,7 +340,7 @@ class Watcher:
                         return
                     event = parse_event(raw)
                     if event is not None:
-                        self._on_event(host, event)
+                        self._on_event(host, event, _owner(raw))
             except Exception as exc:  # noqa: BLE001 - the stream ends in many ways; retry unless stopped
                 log.debug("event stream of %s ended: %s", host, exc)
             finally:
@@ -357,7 +358,8 @@ class Watcher:
                 return ended_by(s, event, datetime.now(UTC), oom=event.container_id in self._oom_seen)
         return None
 
-    def _on_event(self, host: str, event: EngineEvent) -> None:
+    def _on_event(self, host: str, event: EngineEvent, owner: str | None = None) -> None:
+        """`owner`: the user the container's labels name (None when they name none, as a platform's)."""
         if event.action == "oom":
             self._oom_seen.add(event.container_id)
         if event.action in FORGET_ACTIONS:
@@ -379,7 +381,8 @@ class Watcher:
                     s = None
             if s is not None and s.owner == self.service.settings.user:
                 self.listener.session(s)
-        self.refresh(DEBOUNCE_S)
+        if owner is None or owner == self.service.settings.user:  # another user's session is not listed
+            self.refresh(DEBOUNCE_S)
 
 
 def ended_by(s: Session, event: EngineEvent, now: datetime, oom: bool = False) -> Session:
@@ -390,6 +393,14 @@ def ended_by(s: Session, event: EngineEvent, now: datetime, oom: bool = False) -
     state, reason = derive_state(facts, now)
     return replace(s, status="exited", exit_code=event.exit_code, oom_killed=oom, finished_at=event.when,
                    state=state, reason=reason)
+
+
+def _owner(raw: dict[str, object]) -> str | None:
+    """The owner label of an event's container, None when it has none."""
+    actor = raw.get("Actor")
+    attrs = actor.get("Attributes") if isinstance(actor, dict) else None
+    owner = attrs.get(L_OWNER) if isinstance(attrs, dict) else None
+    return owner if isinstance(owner, str) else None
 
 
 def _close(stream: object) -> None:

@@ -10,8 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF, QStaticText
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QWidget
 
 from ..core.formats import human_bytes
@@ -20,6 +20,9 @@ from .theme import current as current_colours
 
 if TYPE_CHECKING:
     from ..core.monitor import Point  # the monitors load with the window, after the cards show
+
+SPARK_VALUES = 90  # at most this many readings
+_FRAMES: dict[tuple[int, int, float, str, str, str], QPixmap] = {}  # Sparkline.frame's pictures
 
 
 def nice_ceiling(value: float) -> float:
@@ -34,7 +37,12 @@ def nice_ceiling(value: float) -> float:
 
 
 class Sparkline(QWidget):
-    """A tiny filled line of one measure with its current value written over it (for cards)."""
+    """A tiny filled line of one measure with its current value written over it (for cards).
+
+    Ten cards redraw twenty of these every few seconds, so the line's points are computed once per
+    change of values or size (not on every paint), the label's text is laid out once per change of
+    text, and a reading equal to the one drawn changes nothing (no repaint).
+    """
 
     def __init__(self, label: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +51,9 @@ class Sparkline(QWidget):
         self.values: list[float] = []
         self.top = 100.0
         self.text = ""
+        self._line: QPolygonF | None = None  # in widget coordinates, for _line_size
+        self._line_size = QSize()
+        self._caption: QStaticText | None = None
         self.setFixedHeight(26)
         self.setMinimumWidth(60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -50,50 +61,91 @@ class Sparkline(QWidget):
         # seconds redraws this small rectangle only, not the card's styled frame beneath it
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
-    def set_values(self, values: Sequence[float], top: float, text: str) -> None:
-        self.values, self.top, self.text = list(values), max(top, 1e-9), text
-        self.setAccessibleName(f"{self.label}: {text}" if text else f"{self.label}: no reading")
-        self.setToolTip(f"{self.label} over the last {len(self.values)} s: {text}" if text else "")
+    def set_values(self, values: Sequence[float], top: float, text: str, span_s: float | None = None) -> None:
+        """`span_s`: the seconds the values cover (one a second when not given)."""
+        values, top = list(values[-SPARK_VALUES:]), max(top, 1e-9)
+        if values == self.values and top == self.top and text == self.text:
+            return  # the same picture: nothing to redraw
+        if text != self.text:
+            self._caption = None
+            self.setAccessibleName(f"{self.label}: {text}" if text else f"{self.label}: no reading")
+        self.values, self.top, self.text = values, top, text
+        span = len(values) if span_s is None else span_s
+        self.setToolTip(f"{self.label} over the last {span:.0f} s: {text}" if text else "")
+        self._line = None
         self.update()
+
+    def line(self) -> QPolygonF | None:
+        """The values' line in this widget's coordinates (None for fewer than two values), kept until
+        the values or the size change."""
+        if self._line is not None and self._line_size == self.size():
+            return self._line
+        values = self.values
+        if len(values) < 2:
+            return None
+        inner = QRectF(self.rect()).adjusted(2.5, 3.5, -2.5, -2.5)
+        left, bottom, top = inner.left(), inner.bottom(), self.top
+        step, scale = inner.width() / (len(values) - 1), inner.height() / top
+        self._line = QPolygonF([QPointF(left + i * step, bottom - (top if v > top else v if v > 0 else 0.0) * scale)
+                                for i, v in enumerate(values)])
+        self._line_size = self.size()
+        return self._line
+
+    def frame(self) -> QPixmap:
+        """The empty rounded box in the theme's colours; one picture shared by every sparkline of this size
+        (an antialiased rounded rectangle costs more to draw than the line in it)."""
+        c = current_colours()
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, c.card, c.border, c.window)
+        pixmap = _FRAMES.get(key)
+        if pixmap is None:
+            if len(_FRAMES) > 16:  # sizes and themes seen before: a resize or theme change makes more
+                _FRAMES.clear()
+            pixmap = _FRAMES[key] = QPixmap(QSize(round(self.width() * ratio), round(self.height() * ratio)))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(QColor(c.card))
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(QColor(c.border), 1))
+            painter.setBrush(QColor(c.window))
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+            painter.end()
+        return pixmap
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt naming
         c = current_colours()
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(c.card))
+        painter.drawPixmap(0, 0, self.frame())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        painter.setPen(QPen(QColor(c.border), 1))
-        painter.setBrush(QColor(c.window))
-        painter.drawRoundedRect(rect, 5, 5)
-        values = self.values[-90:]
-        if len(values) >= 2:
-            inner = rect.adjusted(2, 3, -2, -2)
-            step = inner.width() / (len(values) - 1)
-
-            def y(v: float) -> float:
-                return inner.bottom() - min(1.0, max(0.0, v / self.top)) * inner.height()
-
-            path = QPainterPath(QPointF(inner.left(), y(values[0])))
-            for i, v in enumerate(values[1:], 1):
-                path.lineTo(inner.left() + i * step, y(v))
-            fill = QPainterPath(path)
-            fill.lineTo(inner.right(), inner.bottom())
-            fill.lineTo(inner.left(), inner.bottom())
-            fill.closeSubpath()
+        line = self.line()
+        if line is not None:
+            bottom = rect.bottom() - 2
+            fill = QPolygonF(line)
+            fill.append(QPointF(line.last().x(), bottom))
+            fill.append(QPointF(line.first().x(), bottom))
             tint = QColor(self.colour)
             tint.setAlpha(60)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(tint)
-            painter.drawPath(fill)
+            # the fill's only slanted edge lies under the line, which is antialiased: a tenth of the cost
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.drawPolygon(fill)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(QColor(self.colour), 1.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(path)
+            painter.drawPolyline(line)
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
+        caption = self._caption
+        if caption is None:
+            caption = self._caption = QStaticText(f"{self.label}  {self.text or '–'}")
+            caption.setTextFormat(Qt.TextFormat.PlainText)
+            caption.prepare(painter.transform(), font)
         painter.setPen(QColor(c.text))
-        painter.drawText(rect.adjusted(7, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         f"{self.label}  {self.text or '–'}")
+        painter.setClipRect(rect.adjusted(7, 0, -6, 0))
+        painter.drawStaticText(QPointF(rect.left() + 7, rect.center().y() - caption.size().height() / 2), caption)
         painter.end()
 
 
@@ -119,10 +171,12 @@ class CardMonitors(QWidget):
             self.cpu.set_values([], 100, "")
             self.memory.set_values([], 1, "")
             return
+        points = points[-SPARK_VALUES:]
         last = points[-1]
+        span = last.t - points[0].t if len(points) > 1 else 0.0  # readings come every few seconds
         cpu = [p.cpu_percent for p in points]
-        self.cpu.set_values(cpu, nice_ceiling(max(100.0, *cpu)), f"{last.cpu_percent:.0f} %")
+        self.cpu.set_values(cpu, nice_ceiling(max(100.0, *cpu)), f"{last.cpu_percent:.0f} %", span)
         memory = [float(p.memory_bytes) for p in points]
         top = float(last.limit_bytes) or max(memory)
         self.memory.set_values(memory, top, f"{human_bytes(last.memory_bytes)} of {human_bytes(last.limit_bytes)}"
-                               if last.limit_bytes else human_bytes(last.memory_bytes))
+                               if last.limit_bytes else human_bytes(last.memory_bytes), span)

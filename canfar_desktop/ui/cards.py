@@ -38,7 +38,7 @@ from .card_parts import Part, made, show_part
 from .host_badge import UNREACHABLE_COLOUR, HostBadge, unreachable_reason
 from .theme import STATE_COLOURS
 from .theme import current as current_colours
-from .widgets import ElidedLabel, duration
+from .widgets import ElidedLabel, duration, restyle
 from .wording import for_app
 
 PULSE_STEP = 9  # of 100 per pulse of a busy bar
@@ -106,6 +106,7 @@ class SessionCard(QFrame):
         self.share_button: QToolButton | None = None  # Share… and its "shared until" line (ui/sharing.py)
         self.share_line: QLabel | None = None
         self._badge_look = ("", "#718096")
+        self._icon_look: tuple[bool, int] | None = None
 
         self.kind_icon = QLabel()
         self.kind_icon.setFixedSize(28, 28)
@@ -348,17 +349,25 @@ class SessionCard(QFrame):
         self.delete_button.setToolTip(f"Deleting needs the engine of “{host}”, which is unreachable now; "
                                       "the session is not lost")
         kind = s.kind if s.kind in KINDS else "contributed"
-        self.kind_icon.setPixmap(icons.icon(kind).pixmap(28, 28, QIcon.Mode.Disabled))
+        self._kind_pixmap(kind, disabled=True)
         self.show_badge("Host unreachable", UNREACHABLE_COLOUR)
         self.badge.setAccessibleName("State: host unreachable")
         self.badge.setToolTip(f"{error.message}" + (f" — {error.hint}" if error.hint else ""))
         self.reason.setText(unreachable_reason(host, last_seen, s.state.value.lower()))
-        self.reason.setStyleSheet("color: #b7791f;")
+        restyle(self.reason, "color: #b7791f;")
         kind_title = KINDS[s.kind].title if s.kind in KINDS else s.kind
         self.setAccessibleName(f"{kind_title} session {s.name}, host {host} unreachable")
 
+    def _kind_pixmap(self, kind: str, disabled: bool = False) -> None:
+        """The kind's icon, drawn again only when the kind or its look changed (cards are shown often)."""
+        icon = icons.icon(kind)  # the theme's: a new icon after the theme changed
+        look = (disabled, icon.cacheKey())
+        if look != self._icon_look:
+            self._icon_look = look
+            self.kind_icon.setPixmap(icon.pixmap(28, 28, QIcon.Mode.Disabled if disabled else QIcon.Mode.Normal))
+
     def _head(self, kind: str, name: str, state: State, reason: str) -> None:
-        self.kind_icon.setPixmap(icons.icon(kind if kind in KINDS else "contributed").pixmap(28, 28))
+        self._kind_pixmap(kind if kind in KINDS else "contributed")
         self.kind_icon.setToolTip(KINDS[kind].title if kind in KINDS else kind)
         self.title.setText(name or "(unnamed)")
         colour = STATE_COLOURS.get(state, "#718096")
@@ -367,12 +376,17 @@ class SessionCard(QFrame):
         # The reason line is always there (cards in a row keep one height); Running says it is ready.
         self.reason.setText(for_app(reason) or ("ready" if state == State.RUNNING else state.value.lower()))
         emphasis = colour if state in (State.FAILED, State.LAUNCHING) else ""
-        self.reason.setStyleSheet(f"color: {emphasis or current_colours().muted};")
+        restyle(self.reason, f"color: {emphasis or current_colours().muted};")
 
     @property
     def busy(self) -> bool:
         """A launch stage without a known fraction: the dashboard's slow pulse moves its bar."""
         return self._busy and made(self, "progress") and self.progress.isVisible()
+
+    @property
+    def busy_bar(self) -> bool:
+        """A busy bar is up on this card, whether or not the card is on screen now (another tab may be)."""
+        return self._busy and made(self, "progress") and not self.progress.isHidden()
 
     def pulse(self) -> None:
         """One step of the busy bar (a few a second, from the dashboard: not a repaint every frame)."""
@@ -384,12 +398,12 @@ class SessionCard(QFrame):
         if self.compact:
             self.badge.setText("")
             self.badge.setFixedSize(12, 12)
-            self.badge.setStyleSheet(f"background: {colour}; border-radius: 6px; padding: 0;")
+            restyle(self.badge, f"background: {colour}; border-radius: 6px; padding: 0;")
         else:
             self.badge.setText(text)
             self.badge.setMinimumSize(0, 0)
             self.badge.setMaximumSize(16777215, 16777215)
-            self.badge.setStyleSheet(f"background: {colour};")
+            restyle(self.badge, f"background: {colour};")
         if not self.host_unreachable:
             self.badge.setToolTip(text if self.compact else "")
 

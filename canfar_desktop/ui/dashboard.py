@@ -102,9 +102,8 @@ class Dashboard(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._on_screen = True  # busy bars move only while the window is on screen
+        self._on_screen = True  # busy bars move only while the window is on screen, and one is there
         self._pulse = QTimer(self, interval=PULSE_MS, timeout=self._pulse_cards)
-        self._pulse.start()
         self.setObjectName("dashboard")
         self.cards: dict[str, SessionCard] = {}  # "host/id" or the pending launch's key
         self.card_factory = SessionCard
@@ -287,6 +286,7 @@ class Dashboard(QWidget):
         self.count_label.setText(f"{len(sessions)} total · {active} active" if sessions else "")
         if self.sparklines is not None:
             self.sparklines.schedule()
+        self._animate_cards(self._on_screen)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
@@ -318,17 +318,22 @@ class Dashboard(QWidget):
         return sparklines
 
     def _animate_cards(self, on_screen: bool) -> None:
-        """Busy bars pulse a few times a second while the window is on screen, and not at all otherwise."""
+        """Busy bars pulse a few times a second while the window is on screen, and not at all otherwise
+        (nor while no card has one: an idle dashboard has no timer waking it)."""
         self._on_screen = on_screen
-        if on_screen:
-            self._pulse.start()
+        if on_screen and any(card.busy_bar for card in self.cards.values()):
+            if not self._pulse.isActive():
+                self._pulse.start()
         else:
             self._pulse.stop()
 
     def _pulse_cards(self) -> None:
-        for card in self.cards.values():
-            if card.busy:
+        bars = [card for card in self.cards.values() if card.busy_bar]
+        for card in bars:
+            if card.busy:  # on screen
                 card.pulse()
+        if not bars:
+            self._pulse.stop()
 
     def card_for(self, session_id: str) -> SessionCard | None:
         for card in self.cards.values():

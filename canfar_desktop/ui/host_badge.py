@@ -26,9 +26,13 @@ class HostBadge(QLabel):
         self.setVisible(False)
         self.host = ""
         self.platform = False
+        self._look: tuple[str, bool, bool, bool] | None = None
 
     def show_host(self, host: str, shown: bool, unreachable: bool = False, platform: bool = False) -> None:
         """`platform`: the host is a science platform, marked CANFAR (with its name when that differs)."""
+        if self._look == (host, shown, unreachable, platform):
+            return  # as shown: a card is shown again with every change of any session, and a restyle costs
+        self._look = (host, shown, unreachable, platform)
         self.host, self.platform = host, platform
         label = ("CANFAR" if host.lower() == "canfar" else f"CANFAR · {host}") if platform else host
         self.setText(f"{'⚠ ' if unreachable else ''}{label}")

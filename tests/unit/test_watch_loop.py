@@ -200,3 +200,31 @@ def test_launching_sessions_are_probed_less_often_as_they_age() -> None:
     assert every(30) == 1.0
     assert every(600) == 3.0
     assert every(600, 5) == 0.3, "the youngest launch sets the pace"
+
+
+def test_another_users_session_event_asks_for_no_listing() -> None:
+    """Events of every session on the engine come through; only the user's own (or an unlabelled one's)
+    make the loop list again, since another user's sessions are never in the listing."""
+    from canfar_desktop.core.plan import L_ID, L_OWNER
+
+    clock = Clock()
+    service = Service()
+    w = Watcher(service, Listener(), clock=clock)  # type: ignore[arg-type]
+    due: list[float | None] = []
+
+    def raw(owner: str | None) -> dict[str, Any]:
+        labels = {L_ID: "s1"} | ({L_OWNER: owner} if owner is not None else {})
+        return {"Type": "container", "Action": "start", "Actor": {"ID": "c" * 64, "Attributes": labels},
+                "time": 1}
+
+    def stream() -> Any:
+        for owner in ("grace", "ada", None):
+            yield raw(owner)
+            due.append(w._due)  # the follower handled the event before asking for the next
+            w._due = None
+        w._stop.set()
+
+    service.the_host.events = lambda since=None: stream()  # type: ignore[method-assign]
+    w._follow_loop("local")
+    assert due[0] is None, "another user's start: no listing"
+    assert due[1] is not None and due[2] is not None, "the user's own, or one whose owner is not known: a listing soon"

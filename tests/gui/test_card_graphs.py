@@ -14,6 +14,8 @@ from canfar_desktop.ui.card_graphs import CardMonitors
 from canfar_desktop.ui.cards import PendingLaunch
 from canfar_desktop.ui.dashboard import Dashboard
 
+from .conftest import screenshot
+
 
 class Paints(QObject):
     def __init__(self) -> None:
@@ -51,6 +53,10 @@ def test_a_sparkline_redraws_only_when_its_picture_changes(qtbot: Any) -> None:
     monitors.set_points(points(10, cpu=40.0))
     qtbot.waitUntil(lambda: paints.count > drawn, timeout=5000)
     assert monitors.cpu.text == "40 %"
+    varied = [Point(1000.0 + 3 * i, [5, 12, 30, 55, 48, 70, 65, 40, 35, 42][i], (150 + 25 * i) * 2**20, 2**30,
+                    0, 0, 0, 0, 3) for i in range(10)]
+    monitors.set_points(varied)
+    screenshot(monitors, "card-sparklines.png", qtbot)
 
 
 def test_busy_bars_keep_a_timer_only_while_a_card_has_one(qtbot: Any) -> None:

@@ -7,6 +7,8 @@ mistyped verb answer at once.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +48,35 @@ def add_output(p: argparse.ArgumentParser) -> None:
                    help="table (default), json or yaml")
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size reads it (COLUMNS, the terminal, else 80), without
+    importing shutil (and with it bz2, lzma and zlib), which argparse's formatter does for every parser."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() if width is None else width)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with the formatter above; its sub-parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 class _Unused:
     """Stands in for the parsers of the verbs not being run: making all of them costs a command ~10 ms."""
 
@@ -58,7 +89,7 @@ class _Unused:
 
 def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     """The parser; given the verb being run, only that verb's part of it (help of all verbs needs None)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="canfar-desktop",
         description="Interactive CANFAR sessions as containers on your Docker host. "
                     "Without a command, the desktop app opens.",

@@ -8,7 +8,6 @@ has, and locks live in folders only their owner can enter and wait a bounded tim
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +21,8 @@ LOCK_TIMEOUT_S = 30.0
 def write_atomic(path: Path, text: str) -> None:
     """Write a file whole or not at all (temporary file, fsync, rename, fsync of the folder); mode 0600."""
     try:
+        import tempfile  # only when writing: commands that only read never load it
+
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:

@@ -6,8 +6,6 @@ every machine) is checked by unit tests of the configuration it produces.
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,18 +38,22 @@ FLEX_MAX_RAM_GB = 32
 HOST_HEADROOM_SHARE = 0.25  # a flexible session leaves a quarter of the host's memory (at least 1 GB) free
 HOST_HEADROOM_MIN_GB = 1.0
 PIDS_LIMIT = 4096  # processes and threads per session: room for a desktop with a browser, not for a fork bomb
-SESSION_ID_ALPHABET = string.ascii_lowercase + string.digits
+SESSION_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 SESSION_NETWORK = "canfar-sessions"  # a bridge with inter-container traffic off, for every session
 SHM_SIZE = "1g"
 
 
 def new_session_id() -> str:
     """Eight random lowercase letters and digits, like CANFAR's session ids."""
+    import secrets  # here: it loads OpenSSL's hashes, which a listing never needs
+
     return "".join(secrets.choice(SESSION_ID_ALPHABET) for _ in range(8))
 
 
 def new_secret() -> str:
     """192 random bits, hex so it survives any URL or config file unescaped."""
+    import secrets
+
     return secrets.token_hex(24)
 
 

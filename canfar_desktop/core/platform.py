@@ -8,7 +8,6 @@ socket.AF_UNIX or /proc, so the package imports and works on any system.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
@@ -62,6 +61,8 @@ def local_channel_name(path: Path) -> str:
     """Where the single-instance server listens: the socket's path, or a per-user pipe name on Windows."""
     if HAS_UNIX_SOCKETS:
         return str(path)
+    import hashlib
+
     return "canfar-desktop-" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
 
 

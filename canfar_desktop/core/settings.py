@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import json
 import os
 import re
@@ -300,8 +299,7 @@ def _parse(raw: bytes, paths: AppPaths) -> Settings:
 
     Raises ValueError with one line saying what is wrong.
     """
-    digest = hashlib.sha256(raw).hexdigest()
-    known = checked_copy(paths, digest, _version())
+    known = checked_copy(paths, raw, _version())
     if known is not None:
         try:
             return from_plain(Settings, known)
@@ -311,7 +309,7 @@ def _parse(raw: bytes, paths: AppPaths) -> Settings:
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     settings = _checked(_migrate(data))
-    keep_checked_copy(paths, digest, _version(), settings)
+    keep_checked_copy(paths, raw, _version(), settings)
     return settings
 
 
@@ -364,7 +362,7 @@ def save_settings(paths: AppPaths, settings: Settings, base: Settings | None = N
                                 "another program changed them at the same time; check them and try again") from None
         text = json.dumps(to_plain(result), indent=2)
         write_atomic(path, text)
-        keep_checked_copy(paths, hashlib.sha256(text.encode("utf-8")).hexdigest(), _version(), result)
+        keep_checked_copy(paths, text.encode("utf-8"), _version(), result)
     settings.synced = new
     return _synced(result)
 

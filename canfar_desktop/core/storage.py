@@ -7,7 +7,6 @@ volumes (or folders under the host's `arc_path`), /scratch a volume per session.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from .errors import CanfarError, LaunchError
@@ -92,4 +91,6 @@ def remove_scratch_dir(paths: AppPaths, source: str) -> None:
     path = Path(source).resolve()
     root = paths.scratch_dir.resolve()
     if path.parent == root and path.exists():
+        import shutil  # only here: it loads the compression modules, which listing commands never need
+
         shutil.rmtree(path, ignore_errors=True)

@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "canfar_desktop"]
+# the command as a person runs it: the installed `canfar-desktop` script beside this Python, if there is one
+_SCRIPT = Path(sys.executable).parent / "canfar-desktop"
+CLI = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "canfar_desktop"]
 NOTEBOOK = "canfar-desktop/notebook:latest"
 CONTRIBUTED = "canfar-desktop/contributed:latest"
 

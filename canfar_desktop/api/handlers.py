@@ -143,7 +143,7 @@ class SkahaApi:
     # --- helpers ------------------------------------------------------------------------------
 
     def _mine(self) -> list[Session]:
-        from ..core.watch import reconcile
+        from ..core.reconcile import reconcile
 
         snap = reconcile(self.service)
         if snap.errors and len(snap.errors) == len(self.service.host_names()):

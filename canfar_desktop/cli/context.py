@@ -78,7 +78,7 @@ def session_json(s: Session, at: datetime, url: str | None = None) -> dict[str, 
 
 def sessions(ctx: Context, host: str | None) -> list[Session]:
     """Every session of every host (or one), expired ones stopped; unreachable hosts are warned about."""
-    from ..core.watch import reconcile
+    from ..core.reconcile import reconcile
 
     snap = reconcile(ctx.service, host)
     if ctx.service.ledger.warning:

@@ -102,6 +102,11 @@ class Housekeeper:
                 self.hosts.get(s.host).start(s.container_id)
         return self.lister.get(s.id, s.host)
 
+    def _close_forwards(self, s: Session) -> None:
+        forwards = self.hosts.open_forwards
+        if forwards is not None:
+            forwards.close_session(s.host, s.container_id)
+
     def enforce_expiry(self, sessions: Iterable[Session]) -> list[Session]:
         """Stop running sessions whose expiry has passed; they then show Expired."""
         stopped = []
@@ -117,7 +122,7 @@ class Housekeeper:
                     if s.gated:
                         gate.stop_gate(self.hosts.get(s.host), s.id)
                     self.readiness.forget(s.container_id)
-                    self.hosts.forwards.close_session(s.host, s.container_id)
+                    self._close_forwards(s)
                 stopped.append(s)
         return stopped
 
@@ -150,7 +155,7 @@ class Housekeeper:
         if s.gated:
             gate.remove_gate(dh, s.id)
         self.readiness.forget(s.container_id)
-        self.hosts.forwards.close_session(s.host, s.container_id)
+        self._close_forwards(s)
         remove_scratch(dh, self.paths, str(scratch))
         with contextlib.suppress(OSError):
             self._turn_file(s.id).unlink(missing_ok=True)

@@ -107,9 +107,9 @@ class SessionLister:
             except CanfarError as exc:
                 result.append(s.with_state(State.FAILED, f"could not be read: {exc.message}"))
         result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=UTC), reverse=True)
-        if not all_users:  # forwards of sessions that stopped or went away are closed
-            self.hosts.forwards.keep_only(dh.name, {(s.container_id, s.host_port) for s in result
-                                                    if s.status == "running"})
+        forwards = self.hosts.open_forwards
+        if not all_users and forwards is not None:  # forwards of sessions that stopped or went away are closed
+            forwards.keep_only(dh.name, {(s.container_id, s.host_port) for s in result if s.status == "running"})
         return result
 
     def list_all(self, probe: bool = True) -> tuple[list[Session], dict[str, CanfarError]]:

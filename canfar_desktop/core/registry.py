@@ -10,9 +10,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import CanfarError, StateError
-from .forwards import LOCAL_ADDRESS, TunnelManager
 from .gate import GATE_PORT
 from .host import HostInfo, SessionHost, Target, platform_of
 from .hosts import is_remote, open_host
@@ -20,7 +20,11 @@ from .kinds import KINDS
 from .session import Session
 from .settings import AppPaths, HostConfig, Settings
 
+if TYPE_CHECKING:
+    from .forwards import TunnelManager
+
 Opener = Callable[[HostConfig], SessionHost]
+LOCAL_ADDRESS = "127.0.0.1"  # where this machine reaches a local session's published port
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,21 @@ class HostRegistry:
         self._opener = opener or (lambda cfg: open_host(cfg, self.settings.user, paths))
         self._hosts: dict[str, SessionHost] = dict(hosts or {})
         self._lock = threading.Lock()
-        self.forwards = TunnelManager()  # local forwards to sessions on remote hosts
+        self._forwards: TunnelManager | None = None
+
+    @property
+    def forwards(self) -> TunnelManager:
+        """Local forwards to sessions on remote hosts, made on first use (a local host has none)."""
+        if self._forwards is None:
+            from .forwards import TunnelManager
+
+            self._forwards = TunnelManager()
+        return self._forwards
+
+    @property
+    def open_forwards(self) -> TunnelManager | None:
+        """The forwards if any was ever made: what closing them needs, without making them."""
+        return self._forwards
 
     def config(self, name: str | None = None) -> HostConfig:
         return self.settings.host(name)
@@ -130,7 +148,8 @@ class HostRegistry:
     def close(self) -> None:
         """Close every forward, then every engine connection (the app calls this on exit): an SSH
         connection left to the interpreter's exit meets its ProxyCommand already gone."""
-        self.forwards.close_all()
+        if self._forwards is not None:
+            self._forwards.close_all()
         for host in list(self._hosts.values()):
             try:
                 host.reset()

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import oom
 from .errors import CanfarError
-from .events import EngineEvent, parse_event
 from .host import HostInfo, ImageInfo, ProgressFn, SessionHost, Stream, platform_of
 from .hosts import storage_description
 from .housekeeping import Housekeeper
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     import threading
     from pathlib import Path
 
+    from .events import EngineEvent
     from .launch import Launcher
     from .projects import ProjectStore
     from .transfer import Entry, ProgressCallback
@@ -242,6 +242,8 @@ class SessionService:
 
     def events_of(self, s: Session) -> list[EngineEvent]:
         """The engine's recorded events for a session, oldest first."""
+        from .events import EngineEvent, parse_event  # here: listing commands never read events
+
         since = (s.created or self.clock()) - timedelta(seconds=5)
         raw = self.host(s.host).events(since=since.timestamp(), until=self.clock().timestamp() + 1,
                                        container=s.container_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from .errors import CanfarError
@@ -22,6 +22,8 @@ from .events import EngineEvent, parse_event
 from .lifecycle import Facts, State, derive_state
 from .log import get_logger
 from .plan import L_OWNER
+from .reconcile import Snapshot as Snapshot  # the listing's result, for subscribers
+from .reconcile import reconcile as reconcile  # one pass, which the CLI runs alone
 from .registry import HostStatus
 from .service import SessionService
 from .session import Session
@@ -39,32 +41,6 @@ CLEANUP_AFTER_START_S = 3.0  # the first clean-up waits a pass or two: the start
 BACKOFF_MAX_S = 10.0
 FORGET_ACTIONS = ("die", "start", "restart", "destroy", "kill", "oom")  # the session must answer again
 FAST_ACTIONS = ("die", "start", "oom", "kill", "restart", "stop", "pause", "unpause")  # one session re-read
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    sessions: list[Session]
-    errors: dict[str, CanfarError]
-    statuses: dict[str, HostStatus] = field(default_factory=dict)
-
-
-def reconcile(service: SessionService, host: str | None = None, probe: bool = True) -> Snapshot:
-    """One pass: list, stop what expired (listing again if anything stopped). The CLI's `ps` uses this."""
-    def listing() -> tuple[list[Session], dict[str, CanfarError]]:
-        if host:
-            return service.sessions(host, probe), {}
-        return service.list_all(probe)
-
-    sessions, errors = listing()
-    mine = [s for s in sessions if s.owner == service.settings.user]
-    if service.ledger.warning:  # renewals may be lost: stopping at the launch-time expiry could stop a renewed one
-        return Snapshot(mine, errors)
-    try:
-        if service.recover_gated(mine) + service.enforce_expiry(mine):
-            sessions, errors = listing()
-    except CanfarError as exc:
-        log.warning("could not stop an expired session: %s", exc)
-    return Snapshot([s for s in sessions if s.owner == service.settings.user], errors)
 
 
 class Listener:

@@ -130,8 +130,10 @@ def test_desktop_menu_opens_ds9_on_a_fits_file_and_topcat(make_app: Any, qtbot: 
 
 
 def frame_of(docker_engine: Any, cid: str, title: str) -> tuple[int, int, int, int] | None:
-    """The window's frame on the X screen (x, y, width, height), decorations included; None until it is mapped."""
-    code, out = exec_in(docker_engine, cid, ["sh", "-c", f"id=$(xdotool search --name '{title}' | head -1) && "
+    """The window's frame on the X screen (x, y, width, height), decorations included; None until it is mapped.
+    Only a visible window counts: a terminal also has an unmapped leader window of the same name."""
+    code, out = exec_in(docker_engine, cid, ["sh", "-c", f"id=$(xdotool search --onlyvisible --name '{title}' "
+                                                         "| head -1) && "
                                                          "xwininfo -id $id && xprop -id $id _NET_FRAME_EXTENTS"],
                         env={"DISPLAY": ":1"})
     values = {key: int(v) for key, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out)}
@@ -160,8 +162,14 @@ def test_windows_stay_on_the_desktop_when_its_tab_shrinks(make_window: Any, qtbo
     docker_engine.containers.get(cid).exec_run(["xfce4-terminal", "--title", "corner-term", "--geometry", "70x16"],
                                                user=docker_engine.containers.get(cid).attrs["Config"]["User"],
                                                environment={"DISPLAY": ":1"}, detach=True)
-    qtbot.waitUntil(lambda: frame_of(docker_engine, cid, "corner-term") is not None, timeout=20000)
-    first = frame_of(docker_engine, cid, "corner-term")
+    seen: list[tuple[int, int, int, int] | None] = [None]
+
+    def mapped() -> bool:
+        seen[0] = frame_of(docker_engine, cid, "corner-term")
+        return seen[0] is not None
+
+    qtbot.waitUntil(mapped, timeout=20000)
+    first = seen[0]
     assert first is not None
     corner = (big[0] - first[2] - 10, big[1] - first[3] - 10)
     xdotool(docker_engine, cid, "search", "--name", "corner-term", "windowmove", "%@", *map(str, corner))

@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
-from collections.abc import Callable
 
+from ..core.beside import Beside
 from ..core.errors import CanfarError, ValidationError
 from ..core.kinds import ALL_KINDS, KINDS, is_batch
 from ..core.lifecycle import State
@@ -95,7 +94,7 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
             raise exc
     # a set-up to launch again from the app's recent launches (jobs carry a command), saved while the
     # sessions come up rather than before waiting for them
-    saving = Beside(record, ctx.paths, ctx.settings, requests[0]) if kind in KINDS else None
+    saving = Beside(record, ctx.paths, ctx.settings, requests[0], name="save-recent") if kind in KINDS else None
     try:
         finished = [_wait(ctx, s, kind, args, progress) for s in launched]
     finally:
@@ -131,26 +130,6 @@ def _wait(ctx: Context, session: Session, kind: str, args: argparse.Namespace, p
     if args.wait:
         return ctx.service.wait_ready(session, args.timeout, progress)
     return session
-
-
-class Beside:
-    """A call run on its own thread; `join` waits for it and raises what it raised."""
-
-    def __init__(self, fn: Callable[..., object], *args: object) -> None:
-        self._failed: list[BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(fn, *args), name="create-beside")
-        self._thread.start()
-
-    def _run(self, fn: Callable[..., object], *args: object) -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - raised by join, in the caller's thread
-            self._failed.append(exc)
-
-    def join(self) -> None:
-        self._thread.join()
-        if self._failed:
-            raise self._failed[0]
 
 
 class Progress:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,7 +100,7 @@ def account_mounts(paths: AppPaths, settings: Settings, image_id: str,
     try:
         return [Mount(str(_shared_file(paths, name, data)), f"/etc/{name}", read_only=True)
                 for name, data in files.items()]
-    except OSError:
+    except (OSError, CanfarError):
         return None  # a read-only state folder: the archive upload still works
 
 
@@ -116,16 +114,6 @@ def _shared_file(paths: AppPaths, name: str, data: bytes) -> Path:
             return path
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), 0o644)  # read by the session's uid, whoever runs the app
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)  # a launch beside this one may have written the same bytes: either is right
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # a launch beside this one may write the same bytes: either is right
+    write_atomic(path, data, mode=0o644)  # read by the session's uid, whoever runs the app
     return path

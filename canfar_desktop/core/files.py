@@ -18,16 +18,19 @@ from .platform import lock, user_ids
 LOCK_TIMEOUT_S = 30.0
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file whole or not at all (temporary file, fsync, rename, fsync of the folder); mode 0600."""
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> None:
+    """Write a file whole or not at all (temporary file, fsync, rename, fsync of the folder); text as
+    UTF-8. Mode 0600 unless another is asked for (a file a session's uid must read)."""
     try:
         import tempfile  # only when writing: commands that only read never load it
 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+                if mode != 0o600:  # mkstemp's own
+                    os.fchmod(handle.fileno(), mode)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)

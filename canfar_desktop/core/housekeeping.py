@@ -95,7 +95,7 @@ class Housekeeper:
         with self._turn(s.id):
             expiry = self.clock() + timedelta(hours=self.hosts.settings.session_lifetime_hours)
             self.ledger.update(s.host, s.id, expiry=expiry.isoformat(timespec="seconds"))
-            s = self.lister.get(s.id, s.host)  # again: an expiry's stop may have finished meanwhile
+            s = self.lister.refresh(s.host, s.container_id, probe=False)  # again: a stop may have just ended
             if s.status in ("exited", "dead"):
                 if s.gated:  # its gate first: the session's container joins the gate's network
                     gate.start_gate(self.hosts.get(s.host), gate.gate_name(s.id))

@@ -8,7 +8,6 @@ in what was left out (image, name, resources, host). `Launcher.launch` trusts th
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
@@ -17,6 +16,7 @@ from typing import Any
 
 from . import gate
 from .accounts import account_mounts, add_user
+from .beside import Beside
 from .errors import CanfarError, LaunchError, LimitError, NotFound, PortTaken, ValidationError
 from .gate import needs_gate
 from .host import ProgressFn, SessionHost, platform_of
@@ -304,22 +304,11 @@ class Launcher:
     def _answered(self, dh: SessionHost, s: Session) -> Session:
         """A session that just answered, marked ready in the ledger and kept running by the engine from now
         on (the two at once); its state derived from the inspect the answer followed, with nothing re-read."""
-        failed: list[BaseException] = []
-
-        def keep() -> None:
-            try:
-                dh.keep_running(s.container_id)
-            except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
-                failed.append(exc)
-
-        keeper = threading.Thread(target=keep, name=f"keep-{s.id}")
-        keeper.start()
+        keeper = Beside(dh.keep_running, s.container_id, name=f"keep-{s.id}")
         try:
             self.lister.readiness.mark(dh.name, s, s.started_at, self.clock())
         finally:
             keeper.join()
-        if failed:
-            raise failed[0]
         return self.lister.complete(dh, s, self.ledger.entry(dh.name, s.id), True, None, inspected=True)
 
     def wait_finished(self, session: Session, timeout: float = 300.0, progress: ProgressFn | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from . import oom
@@ -106,7 +106,7 @@ class SessionLister:
                 result.append(self.complete(dh, s, renewals.get(s.id, {}), s.container_id in known, counts))
             except CanfarError as exc:
                 result.append(s.with_state(State.FAILED, f"could not be read: {exc.message}"))
-        result.sort(key=lambda s: s.created or datetime.min.replace(tzinfo=UTC), reverse=True)
+        result = newest_first(result)
         forwards = self.hosts.open_forwards
         if not all_users and forwards is not None:  # forwards of sessions that stopped or went away are closed
             forwards.keep_only(dh.name, {(s.container_id, s.host_port) for s in result if s.status == "running"})

@@ -70,11 +70,12 @@ class HostRegistry:
     @property
     def forwards(self) -> TunnelManager:
         """Local forwards to sessions on remote hosts, made on first use (a local host has none)."""
-        if self._forwards is None:
-            from .forwards import TunnelManager
+        with self._lock:  # the session loop's threads and the window's may ask at once
+            if self._forwards is None:
+                from .forwards import TunnelManager
 
-            self._forwards = TunnelManager()
-        return self._forwards
+                self._forwards = TunnelManager()
+            return self._forwards
 
     @property
     def open_forwards(self) -> TunnelManager | None:
@@ -106,9 +107,10 @@ class HostRegistry:
                 if old.get(name) != new.get(name):
                     self._hosts.pop(name).reset()
             self.settings = settings
+        forwards = self._forwards
         for name in old:
-            if old[name] != new.get(name):
-                self.forwards.close_host(name)
+            if old[name] != new.get(name) and forwards is not None:
+                forwards.close_host(name)
 
     def reset(self, name: str) -> None:
         """Forget a host's connection so the next call reconnects (after the engine comes back)."""

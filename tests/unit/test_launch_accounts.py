@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from canfar_desktop.cli.create import Beside
 from canfar_desktop.core.accounts import account_files, account_mounts, image_accounts
+from canfar_desktop.core.beside import Beside
 from canfar_desktop.core.paths import AppPaths
 from canfar_desktop.core.projects import Project
 from canfar_desktop.core.settings import Settings

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import CanfarError, LimitError, NotFound, StateError
 from ..core.kinds import is_batch
 from ..core.lifecycle import State
+from ..core.record import record
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.validation import CANFAR_REGISTRY, IMAGE_RE
@@ -37,7 +37,7 @@ LOG_LINES = 100_000  # `view=logs` answers the whole output up to this many line
 SAMPLE_WORKERS = 8
 
 
-@dataclass(frozen=True)
+@record
 class Reply:
     body: str
     content_type: str = "application/json"

@@ -8,11 +8,11 @@ against the host); only the wording follows the platform where it has its own se
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from ..core.errors import ValidationError
 from ..core.host import HostInfo
 from ..core.kinds import ALL_KINDS
+from ..core.record import record
 from ..core.settings import Resources
 from ..core.validation import NAME_RE, validate_name
 from .translate import PLATFORM_KINDS, core_options, gpu_options, ram_options
@@ -38,7 +38,7 @@ def first(params: Params, key: str) -> str | None:
     return values[0] if values else None
 
 
-@dataclass(frozen=True)
+@record
 class CreateArgs:
     kind: str
     image: str  # as given; the caller resolves it against the host's images

@@ -12,10 +12,10 @@ import logging
 import socket
 import sys
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.errors import ValidationError
+from ..core.record import record
 from . import API_PATH
 from .token import TokenStore
 
@@ -28,7 +28,7 @@ HOST = "127.0.0.1"
 log = logging.getLogger("canfar_desktop.api")
 
 
-@dataclass(frozen=True)
+@record
 class Address:
     port: int
 

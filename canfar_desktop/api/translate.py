@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ..core.events import EngineEvent
 from ..core.host import HostInfo, ImageInfo
 from ..core.lifecycle import State
+from ..core.record import record
 from ..core.session import Session
 from ..core.settings import Resources
 from ..core.validation import CANFAR_REGISTRY, normalize_image
@@ -30,7 +30,7 @@ FLEX_REQUEST = Resources(mode="flexible", cores=1, ram_gb=4)  # what a flexible 
 RUNNING_STATUSES = ("running", "paused", "restarting")
 
 
-@dataclass(frozen=True)
+@record
 class Usage:
     """What a running session uses now, as the engine measured it."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from dataclasses import replace
 
 from ..core.formats import human_duration
 from ..core.lifecycle import LISTED_BY_DEFAULT, State, parse_state
 from ..core.notify import expiry_warnings
 from ..core.platform_hosts import is_platform
+from ..core.record import replace
 from .context import Context, age, delete_confirmed, has_display, now, session_json, sessions
 from .output import emit, table
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .record import record
 
 _KEY = re.compile(r"""^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"][^#]*?)\s*:(?:\s+|$)(.*)$""")
 _NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
@@ -140,7 +141,7 @@ def parse_yaml(text: str) -> Any:
 
 # --- the login --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ClientLogin:
     """The active login of the official client: an X.509 certificate or an OIDC access token."""
 

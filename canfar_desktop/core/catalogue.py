@@ -10,13 +10,13 @@ window show the same entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .errors import ValidationError
 from .host import ImageInfo, ProgressFn
 from .kinds import CARTA, DESKTOP, DESKTOP_APP, FIREFLY, KINDS, NOTEBOOK
+from .record import record
 from .validation import normalize_image
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ NAME_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 CATALOGUE_KINDS = (*KINDS, DESKTOP_APP.name)  # what the catalogue lists images for, in this order
 
 
-@dataclass(frozen=True)
+@record
 class Known:
     """An image CANFAR publishes for a kind, described for people choosing one."""
 
@@ -56,7 +56,7 @@ CANFAR_IMAGES: tuple[Known, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One image of the catalogue, as the CLI and the app show it."""
 
@@ -82,7 +82,7 @@ class Entry:
         return self.origin not in ("this project", "stand-in")
 
 
-@dataclass(frozen=True)
+@record
 class PullResult:
     ref: str
     before: str  # the image id before the pull ("" when it was not on the host)

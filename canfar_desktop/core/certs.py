@@ -13,11 +13,12 @@ import os
 import shutil
 import ssl
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from .record import record
 
-@dataclass(frozen=True)
+
+@record
 class Certificate:
     cert_pem: bytes
     key_pem: bytes

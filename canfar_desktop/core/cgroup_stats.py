@@ -16,8 +16,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from .record import record
 
 Key = tuple[str, str]  # (host, session id), as the monitor hub keys sessions
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -30,7 +31,7 @@ V1_IO_FILES = ("blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_r
 MIN_SPAN_S = 1.0  # a reading this close to its baseline waits for the next cycle (too short to mean much)
 
 
-@dataclass(frozen=True)
+@record
 class CgroupFiles:
     """The paths of one container's counter files (plain strings: they are opened every few seconds)."""
 
@@ -44,7 +45,7 @@ class CgroupFiles:
     procs: str  # cgroup.procs: a process in the container, whose /proc entry tells its network traffic
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """Cumulative counters of one container at one moment; rates and CPU % come from two of them."""
 

@@ -14,7 +14,6 @@ import binascii
 import json
 import re
 import urllib.parse
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .canfar_login import config_path, read_login
 from .errors import CanfarError
 from .formats import human_duration
 from .platform_hosts import server_name, site_url
+from .record import field, record
 from .secret_store import load_token
 from .settings import AppPaths, HostConfig
 
@@ -45,7 +45,7 @@ def _home_relative(path: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
+@record
 class Credential:
     """One credential, ready to authenticate requests: a bearer token or a client certificate."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from .plan import (
     new_secret,
     new_session_id,
 )
+from .record import replace
 from .session import Session
 
 if TYPE_CHECKING:

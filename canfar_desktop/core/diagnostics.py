@@ -10,7 +10,6 @@ import shutil
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from .hosts import is_remote
 from .lifecycle import ACTIVE, State
 from .monitor import Sample, parse_stats, reading_time
 from .platform_hosts import is_platform
+from .record import asdict, record, replace
 from .session import Session
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 SYMBOLS = {"ok": "✔", "info": "•", "warn": "!", "fail": "✘"}
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     id: str
     title: str

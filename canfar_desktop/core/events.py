@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .plan import L_ID
+from .record import record
 
 # Actions that change what a session looks like; exec and attach noise is left out.
 RELEVANT = frozenset({
@@ -14,7 +14,7 @@ RELEVANT = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@record
 class EngineEvent:
     when: datetime
     action: str

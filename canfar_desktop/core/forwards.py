@@ -12,11 +12,11 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from .errors import EngineUnavailable
 from .host import Dialer, Target
 from .log import get_logger
+from .record import record
 
 log = get_logger(__name__)
 
@@ -123,7 +123,7 @@ class Forward:
                 pass
 
 
-@dataclass(frozen=True)
+@record
 class ForwardInfo:
     """What the UI and diagnostics can show about a forward."""
 

@@ -11,7 +11,6 @@ publishes the gate's port; the session's container has none of its own and joins
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from .errors import CanfarError, ImageError, LaunchError, NotFound
 from .host import ProgressFn, SessionHost
 from .kinds import Kind, LaunchContext, Probe
 from .plan import L_GATE, L_GATE_OF, L_HELPER, L_HOST_PORT, L_OWNER, ContainerPlan
+from .record import replace
 
 GATE_IMAGE = "canfar-desktop/gate:latest"
 GATE_PORT = 48950  # inside the session's namespace; far from the ports apps choose

@@ -10,15 +10,15 @@ produces; failures cross it only as the project's own errors (`core/errors.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from .plan import ContainerPlan, LaunchRequest
+from .record import record
 
 ProgressFn = Callable[[str, float | None], None]  # (stage text, fraction 0..1 or None)
 
 
-@dataclass(frozen=True)
+@record
 class ResourceOptions:
     """The sizes a host offers, when it has a fixed menu of them (a science platform's `/context`)."""
 
@@ -27,7 +27,7 @@ class ResourceOptions:
     gpus: tuple[int, ...] = (0,)
 
 
-@dataclass(frozen=True)
+@record
 class HostInfo:
     name: str
     engine_version: str
@@ -47,7 +47,7 @@ class HostInfo:
         return self.memory_bytes / 1024**3
 
 
-@dataclass(frozen=True)
+@record
 class ImageInfo:
     ref: str
     kinds: frozenset[str]
@@ -72,7 +72,7 @@ class Pipe(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What a forward reaches: a port on the remote host's loopback, or a port inside a container."""
 

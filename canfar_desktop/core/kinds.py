@@ -7,13 +7,14 @@ built for CANFAR works unchanged; see REFERENCE section 1 in the README's archit
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from urllib.parse import quote
+
+from .record import field, record
 
 KIND_LABEL = "net.canfar.desktop.kinds"  # on an image: the kinds it serves, comma-separated
 
 
-@dataclass(frozen=True)
+@record
 class LaunchContext:
     """What a kind needs to know to start one session."""
 
@@ -27,7 +28,7 @@ class LaunchContext:
         return f"/arc/home/{self.user}"
 
 
-@dataclass(frozen=True)
+@record
 class Probe:
     """An HTTP GET that answers with one of `ok` statuses once the app inside is ready."""
 
@@ -35,7 +36,7 @@ class Probe:
     ok: tuple[int, ...] = (200,)
 
 
-@dataclass(frozen=True)
+@record
 class Kind:
     name: str
     title: str

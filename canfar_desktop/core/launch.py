@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from .listing import SessionLister
 from .plan import L_HOST_PORT, L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
 from .platform import free_local_port
 from .projects import Project, ProjectStore
+from .record import asdict, replace
 from .registry import HostRegistry
 from .session import Session, with_inspect
 from .settings import AppPaths, Resources, Settings

@@ -7,12 +7,12 @@ agree without talking to each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
 from .errors import ValidationError
 from .formats import human_bytes
+from .record import record
 
 
 class State(str, Enum):
@@ -53,7 +53,7 @@ def parse_state(word: str) -> State:
     raise ValidationError(f"Unknown session state {word!r}", f"use one of: {names}")
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """What is known about one session's container at one moment."""
 

@@ -8,7 +8,6 @@ with the reason, never a failed listing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from .lifecycle import Facts, State, derive_state
 from .platform import connection_counts
 from .probe import http_ready
 from .readiness import Readiness
+from .record import record, replace
 from .registry import HostRegistry
 from .session import Session, from_summary, with_inspect
 from .settings import Settings
@@ -29,7 +29,7 @@ from .settings import Settings
 PROBE_WORKERS = 16
 
 
-@dataclass(frozen=True)
+@record
 class HostListing:
     """The last listing of one host: while it is unreachable, its last known sessions stay here so the
     UI can show them as "host unreachable" instead of Terminated."""

@@ -6,18 +6,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cgroup_stats import CgroupFiles, CgroupGlances, CgroupReader, Reading, find
 from .errors import CanfarError
+from .record import asdict, record
 
 if TYPE_CHECKING:
     from .service import SessionService
     from .session import Session
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     cpu_percent: float  # of one core, so 200 means two cores busy
     memory_bytes: int
@@ -108,7 +108,7 @@ GLANCE_EVERY_S = 3.0  # sessions shown only as card sparklines are read this oft
 GLANCE_OWNERS = frozenset({"cards"})  # owners content with a reading every few seconds
 
 
-@dataclass(frozen=True)
+@record
 class Point:
     """One reading with rates: what a graph plots. `t` is the engine's reading time (epoch seconds)."""
 

@@ -6,15 +6,15 @@ Pure functions over sessions and the clock, so the app's notifications, the tray
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from .lifecycle import ACTIVE, State
 from .oom import describe as describe_oom
+from .record import record
 from .session import Session
 
 
-@dataclass(frozen=True)
+@record
 class Notice:
     key: str  # unique per session and reason, so each notice is given once
     session_id: str

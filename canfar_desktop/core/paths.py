@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from .record import record
 
 APP_NAME = "canfar-desktop"
 
 
-@dataclass(frozen=True)
+@record
 class AppPaths:
     """The folders the app writes to; one object so tests can redirect all of them at once."""
 

@@ -1,19 +1,19 @@
-"""Dataclasses to and from plain JSON data, for objects whose values were already checked."""
+"""Records (core/record.py) to and from plain JSON data, for objects whose values were already checked."""
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from typing import Any, TypeVar
+
+from .record import fields, is_record
 
 T = TypeVar("T")
 
 
 def to_plain(obj: Any) -> Any:
-    """A dataclass (and what it holds) as dicts and lists; fields marked internal are left out."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if not f.metadata.get("internal")}
+    """A record (and what it holds) as dicts and lists; fields marked internal are left out."""
+    if is_record(obj) and not isinstance(obj, type):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in fields(obj) if not f.internal}
     if isinstance(obj, list | tuple):
         return [to_plain(v) for v in obj]
     if isinstance(obj, dict):
@@ -25,7 +25,7 @@ def from_plain(cls: type[T], data: dict[str, Any]) -> T:
     """Build `cls` from what `to_plain` made; keys it does not know are ignored (an older copy)."""
     hints = _hints(cls)
     kwargs = {f.name: _convert(hints[f.name], data[f.name])
-              for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+              for f in fields(cls)
               if f.init and f.name in data}
     return cls(**kwargs)
 
@@ -41,7 +41,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _convert(kind: Any, value: Any) -> Any:
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and is_record(kind):
         return from_plain(kind, value)
     origin = typing.get_origin(kind)
     if origin is list:

@@ -6,11 +6,11 @@ every machine) is checked by unit tests of the configuration it produces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .. import __version__
 from .kinds import Kind, LaunchContext
+from .record import field, record
 from .settings import Resources
 
 PREFIX = "net.canfar.desktop."
@@ -57,7 +57,7 @@ def new_secret() -> str:
     return secrets.token_hex(24)
 
 
-@dataclass(frozen=True)
+@record
 class Mount:
     source: str  # host path (bind) or volume name (volume)
     target: str
@@ -65,7 +65,7 @@ class Mount:
     read_only: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class LaunchRequest:
     kind: str
     image: str
@@ -77,7 +77,7 @@ class LaunchRequest:
     host: str = ""  # the configured host it launches on (set by prepare_launch)
 
 
-@dataclass(frozen=True)
+@record
 class Storage:
     """Where /arc/home/<user>, /arc/projects and /scratch come from on the target host."""
 
@@ -86,7 +86,7 @@ class Storage:
     scratch: Mount
 
 
-@dataclass(frozen=True)
+@record
 class ContainerPlan:
     session_id: str
     container_name: str

@@ -20,12 +20,12 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Busy, CanfarError, NotFound, ValidationError
 from .host import FileHost, SessionHost, files_of
 from .plan import Mount
+from .record import record, replace
 from .session import parse_time
 from .settings import AppPaths, Settings
 from .storage import make_dir, session_storage
@@ -40,7 +40,7 @@ LOCK_WAIT_S = 20.0  # how long a change waits for another one to the project lis
 LOCK_STALE_S = 120.0  # a lock older than this was left by an app that died while changing
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     name: str
     gid: int

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from .errors import CanfarError
 from .launch import WORDS
 from .plan import LaunchRequest
+from .record import replace
 from .settings import AppPaths, RecentLaunch, Settings, load_settings, save_settings, with_changes
 from .validation import NAME_MAX
 

@@ -6,10 +6,9 @@ apart from the loop so that a command that lists loads none of the loop's event 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import CanfarError
 from .log import get_logger
+from .record import field, record
 from .registry import HostStatus
 from .service import SessionService
 from .session import Session
@@ -17,7 +16,7 @@ from .session import Session
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     sessions: list[Session]
     errors: dict[str, CanfarError]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import CanfarError, StateError
@@ -17,6 +16,7 @@ from .gate import GATE_PORT
 from .host import HostInfo, SessionHost, Target, platform_of
 from .hosts import is_remote, open_host
 from .kinds import KINDS
+from .record import record
 from .session import Session
 from .settings import AppPaths, HostConfig, Settings
 
@@ -27,7 +27,7 @@ Opener = Callable[[HostConfig], SessionHost]
 LOCAL_ADDRESS = "127.0.0.1"  # where this machine reaches a local session's published port
 
 
-@dataclass(frozen=True)
+@record
 class HostStatus:
     name: str
     ok: bool
@@ -36,7 +36,7 @@ class HostStatus:
     warning: str = ""  # a platform login that has expired or expires within three days, in words
 
 
-@dataclass(frozen=True)
+@record
 class HostProbe:
     rtt_ms: float
     info: HostInfo

@@ -11,7 +11,6 @@ import platform
 import re
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from .formats import human_bytes
 from .hosts import is_remote
 from .lifecycle import State
 from .platform_hosts import is_platform
+from .record import record
 from .session import Session
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record
 class HostOverview:
     """What the troubleshooting panel's host box and the report show about one Docker host."""
 

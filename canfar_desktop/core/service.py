@@ -9,7 +9,6 @@ layout (storage.py), accounts inside containers (accounts.py), ending and cleani
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from .listing import HostListing, SessionLister, redact
 from .plan import LaunchRequest
 from .platform_hosts import is_platform
 from .readiness import Readiness
+from .record import replace
 from .registry import HostProbe, HostRegistry, HostStatus
 from .session import Session
 from .settings import AppPaths, HostConfig, Resources, Settings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from .plan import (
     L_PORT,
     L_RAM,
 )
+from .record import field, record, replace
 from .settings import Resources
 
 
@@ -45,7 +45,7 @@ def parse_time(raw: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     id: str
     name: str

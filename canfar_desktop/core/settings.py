@@ -1,4 +1,4 @@
-"""User settings: checked dataclasses with a schema version, saved atomically, never lost to a bad file.
+"""User settings: checked records (core/record.py) with a schema version, saved atomically, never lost to a bad file.
 
 Where things live comes from platformdirs; `CANFAR_DESKTOP_HOME` moves every folder under one
 directory (tests and portable installs use it). Saving writes only what this process changed onto
@@ -13,7 +13,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +22,7 @@ from .files import write_atomic as write_atomic  # other modules write their fil
 from .paths import AppPaths as AppPaths  # where settings live, with the settings
 from .plain import from_plain, to_plain
 from .platform import is_root, unlock, user_ids
+from .record import field, record, replace
 from .settings_copy import checked_copy, keep_checked_copy
 
 SCHEMA_VERSION = 1
@@ -133,12 +133,12 @@ def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name}: must be one of {', '.join(allowed)} (got {value!r})")
 
 
-# The settings are plain dataclasses, so reading them costs no validation library. Their value rules
+# The settings are records, so reading them costs no validation library. Their value rules
 # live in __post_init__ and run on every construction; settings read from a file someone may have
 # edited are also type-checked by pydantic (core/settings_check.py). `__pydantic_config__` tells
 # pydantic what to do with unknown keys.
 
-@dataclass
+@record(frozen=False)
 class Resources:
     """Resources a session asks for: flexible (burstable) or fixed cores and RAM, plus GPUs."""
 
@@ -158,7 +158,7 @@ class Resources:
             raise ValueError(f"gpus: a whole number is needed, got {self.gpus!r}")
 
 
-@dataclass
+@record(frozen=False)
 class LaunchChoice:
     """The last choices made for a kind, offered again by the launch dialog and the tray."""
 
@@ -169,7 +169,7 @@ class LaunchChoice:
     host: str = DEFAULT_HOST
 
 
-@dataclass
+@record(frozen=False)
 class RecentLaunch:
     """A launch as it can be made again in one click (core/recent.py): a recent one, or a pinned preset."""
 
@@ -183,7 +183,7 @@ class RecentLaunch:
     title: str = ""  # a preset's own name
 
 
-@dataclass
+@record(frozen=False)
 class HostConfig:
     """A Docker host sessions can run on: the local engine, ssh://user@host[:port] or tcp:// with TLS."""
 
@@ -203,7 +203,7 @@ class HostConfig:
             raise ValueError("name: host names use letters, digits, '-', '_' and '.'")
 
 
-@dataclass
+@record(frozen=False)
 class Settings:
     __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "ignore"}
 
@@ -230,7 +230,7 @@ class Settings:
 
     # What these settings were when read from (or last written to) the file: saving writes the difference.
     synced: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False,
-                                          metadata={"internal": True})
+                                          internal=True)
 
     def __post_init__(self) -> None:
         user = self.user

@@ -24,13 +24,13 @@ import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .certs import Certificate, make_certificate, server_context
 from .errors import StateError, ValidationError
 from .lifecycle import State
 from .log import get_logger
+from .record import field, record
 from .session import Session
 
 log = get_logger(__name__)
@@ -95,7 +95,7 @@ def _reply(conn: socket.socket, status: str, body: str, extra: dict[str, str] | 
         pass
 
 
-@dataclass
+@record(frozen=False)
 class Share:
     """One session shared: where, until when, the certificate's fingerprint and the link."""
 

@@ -23,12 +23,12 @@ import stat as stat_mod
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import CanfarError, StateError, ValidationError
 from .host import FileHost, SessionHost, files_of
+from .record import record
 from .session import Session
 
 CHUNK = 1024 * 1024
@@ -46,7 +46,7 @@ class TransferError(CanfarError):
     exit_code = 1
 
 
-@dataclass
+@record(frozen=False)
 class Progress:
     """Bytes copied so far of `total` (None when the engine does not say, as for folders coming out)."""
 
@@ -62,7 +62,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One item of a session's folder, as the app's file browser lists it."""
 
@@ -338,8 +338,8 @@ def list_folder(host: SessionHost, s: Session, path: str) -> tuple[str, list[Ent
     code, output = files_of(host).exec_run(
         s.container_id, ["find", full + "/", "-mindepth", "1", "-maxdepth", "1", "-printf", r"%y\t%s\t%T@\t%f\0"], user)
     entries = []
-    for record in output.split("\0"):
-        kind, _, rest = record.partition("\t")
+    for line in output.split("\0"):
+        kind, _, rest = line.partition("\t")
         size, _, rest = rest.partition("\t")
         modified, _, name = rest.partition("\t")
         if len(kind) != 1 or not size.isdigit() or not name or "/" in name:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from .errors import CanfarError
@@ -24,6 +23,7 @@ from .log import get_logger
 from .plan import L_OWNER
 from .reconcile import Snapshot as Snapshot  # the listing's result, for subscribers
 from .reconcile import reconcile as reconcile  # one pass, which the CLI runs alone
+from .record import replace
 from .registry import HostStatus
 from .service import SessionService
 from .session import Session

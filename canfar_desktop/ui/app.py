@@ -21,7 +21,6 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from ..core.monitor import MonitorHub
+from ..core.record import record
 from ..core.service import SessionService
 from ..core.settings import AppPaths, load_settings
 from . import theme
@@ -66,7 +66,7 @@ def install_event_loop(app: QApplication, running: bool = False) -> asyncio.Abst
     return loop
 
 
-@dataclass
+@record(frozen=False)
 class App:
     """What build_app composed: the window and the parts beside it, each given what it needs."""
 

@@ -9,7 +9,6 @@ inside a running session shows as a warning line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -30,6 +29,7 @@ from ..core.errors import CanfarError
 from ..core.kinds import KINDS, is_batch
 from ..core.lifecycle import State
 from ..core.oom import describe as describe_oom
+from ..core.record import field, record
 from ..core.session import Session
 from ..core.settings import Resources
 from . import card_parts, icons, job_card
@@ -44,7 +44,7 @@ from .wording import for_app
 PULSE_STEP = 9  # of 100 per pulse of a busy bar
 
 
-@dataclass
+@record(frozen=False)
 class PendingLaunch:
     """A launch started from the dialog, shown as a card until the session is Running (or failed)."""
 

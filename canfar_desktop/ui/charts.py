@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QEvent, QMargins, QPointF, QSize, Qt
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QSizePolicy
 
 from ..core.formats import human_bytes
 from ..core.monitor import Point
+from ..core.record import record
 from .card_graphs import nice_ceiling
 from .theme import ACCENT
 from .theme import current as current_colours
@@ -27,7 +27,7 @@ SECOND = "#dd6b20"  # the second series of a chart (tx, writes)
 LIMIT = "#c53030"
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     name: str
     value: Callable[[Point], float]

@@ -7,7 +7,6 @@ rest. TLS verification has no switch: a remote tcp:// host needs its CA (the cor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
@@ -29,6 +28,7 @@ from ..core.errors import CanfarError, ValidationError
 from ..core.hosts import is_remote, list_contexts, needs_tls, resolve_url, storage_description
 from ..core.platform_hosts import CANFAR_SITE, is_platform, platform_url
 from ..core.platform_hosts import SCHEMES as PLATFORM_SCHEMES
+from ..core.record import replace
 from ..core.registry import HostProbe
 from ..core.settings import HostConfig
 from . import icons

@@ -12,7 +12,6 @@ active-session limit the dialog says so and Launch waits for a free slot.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
@@ -39,6 +38,7 @@ from ..core.host import HostInfo, ImageInfo
 from ..core.kinds import KINDS, is_batch
 from ..core.launch import generate_name
 from ..core.plan import FLEX_MAX_CORES, FLEX_MAX_RAM_GB, LaunchRequest, flexible_ram_cap_gb
+from ..core.record import record
 from ..core.service import SessionService
 from ..core.settings import Resources
 from ..core.validation import normalize_image, validate_name, validate_resources
@@ -53,7 +53,7 @@ from .wording import LIMIT_HINT, sentence
 SlotCount = Callable[[str], int]  # the active sessions (and launches under way) holding a slot on a host
 
 
-@dataclass(frozen=True)
+@record
 class HostFacts:
     info: HostInfo
     images: list[ImageInfo]

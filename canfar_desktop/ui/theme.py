@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.lifecycle import State
+from ..core.record import record
 from . import icons
 
 ACCENT = "#2f6fdf"
@@ -25,7 +24,7 @@ STATE_COLOURS: dict[State, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Colours:
     window: str
     base: str

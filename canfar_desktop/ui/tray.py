@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +24,7 @@ from ..core.errors import CanfarError
 from ..core.kinds import KINDS
 from ..core.lifecycle import State
 from ..core.notify import Notice
+from ..core.record import record
 from ..core.service import SessionService
 from ..core.session import Session
 from ..core.settings import LaunchChoice, Settings
@@ -45,7 +45,7 @@ TRAY_SHOWN = (State.LAUNCHING, State.RUNNING, State.SUSPENDED, State.EXPIRED)  #
 
 # --- the menu as data ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One menu line: an action, a submenu (children), a heading (section) or a separator."""
 

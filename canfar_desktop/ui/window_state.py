@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from ..core.errors import CanfarError
 from ..core.files import write_atomic
+from ..core.record import record
 from ..core.settings import AppPaths
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ DEFAULT_SIZE = (1280, 820)
 DEFAULT_LIST_WIDTH = 380
 
 
-@dataclass
+@record(frozen=False)
 class WindowState:
     geometry: bytes = b""
     list_width: int = DEFAULT_LIST_WIDTH

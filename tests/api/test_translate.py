@@ -6,7 +6,6 @@ import re
 import stat
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from canfar_desktop.api.translate import (
 from canfar_desktop.core.events import EngineEvent
 from canfar_desktop.core.host import HostInfo, ImageInfo
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import Resources
 

@@ -6,9 +6,9 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.settings import AppPaths
 
 from .conftest import SCREENSHOTS

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.settings import AppPaths, load_settings, save_settings
 
 from ..app_process import App

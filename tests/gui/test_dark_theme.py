@@ -3,13 +3,13 @@ dark and the charts dark, with their time labels whole."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.ui import theme
 from canfar_desktop.ui.troubleshooting import TroubleshootingPanel
 

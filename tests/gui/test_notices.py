@@ -3,7 +3,6 @@ with it; a process killed out of memory inside a running session shows on its ca
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QLabel
 
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.settings import Resources
 from canfar_desktop.ui.messages import MessageBar
 

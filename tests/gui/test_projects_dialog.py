@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
 
+from canfar_desktop.core.record import replace
 from canfar_desktop.ui.projects_dialog import ProjectsDialog
 
 from .conftest import screenshot

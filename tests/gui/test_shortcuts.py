@@ -8,7 +8,6 @@ did anything. On this engine nothing happens that the test does not do.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import HostConfig
 

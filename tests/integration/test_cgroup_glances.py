@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from canfar_desktop.core.cgroup_stats import find
 from canfar_desktop.core.monitor import MonitorHub, parse_stats
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import Resources

@@ -191,13 +191,14 @@ def test_ps_and_info_on_this_computer_load_no_engine_sdk(make_service: Callable[
     """The local engine is spoken to over its socket directly, and settings already checked are not checked again:
     the SDK, SSH, requests and pydantic each cost 0.1–0.2 s to import; http.client (with email and ssl), logging,
     platformdirs, OpenSSL's hashes, shutil (with the compression modules) and tempfile a few milliseconds each,
-    against docker ps's 15 ms."""
+    and dataclasses (with inspect) 10 ms and more to build each class, against docker ps's 15 ms."""
     service = shared(make_service, paths)
     s = service.wait_ready(launch(service, session_images["contributed"], "light-ps"), 60)
     code = ("import sys\nfrom canfar_desktop.cli.main import main\n"
             f"assert main(['ps']) == 0 and main(['info', '{s.id}']) == 0\n"
             "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'docker', 'paramiko', 'requests', 'pydantic', "
-            "'http', 'email', 'ssl', 'platformdirs', 'logging', '_hashlib', 'shutil', 'tempfile'}))")
+            "'http', 'email', 'ssl', 'platformdirs', 'logging', '_hashlib', 'shutil', 'tempfile', "
+            "'dataclasses', 'inspect'}))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0 and s.id in done.stdout, done.stderr

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from canfar_desktop.core import diagnostics
 from canfar_desktop.core.errors import LaunchError
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import Resources
 

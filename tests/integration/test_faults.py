@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from canfar_desktop.core.errors import SettingsError
 from canfar_desktop.core.instance import socket_path
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.plan import L_GATE_OF
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.settings import AppPaths, Settings, save_settings
 

@@ -11,10 +11,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 
 from canfar_desktop.core.events import EngineEvent
 from canfar_desktop.core.lifecycle import State
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.report import support_report
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from canfar_desktop.core.hosts import open_host as make_host
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.plan import L_GATE_OF
 from canfar_desktop.core.probe import established_connections
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.service import SessionService
 from canfar_desktop.core.session import Session
 from canfar_desktop.core.settings import HostConfig

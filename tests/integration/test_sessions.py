@@ -36,7 +36,7 @@ def run_in(docker_engine: Any, s: Session, script: str) -> str:
 def launch(service: SessionService, kind: str, image: str, name: str, **kw: Any) -> Session:
     req = service.prepare_launch(kind, image, name, kw.pop("resources", None), env=kw.pop("env", ()))
     if kw:
-        from dataclasses import replace
+        from canfar_desktop.core.record import replace
 
         req = replace(req, **kw)
     return service.launch(req)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from canfar_desktop.core import files
 from canfar_desktop.core.errors import CanfarError
 from canfar_desktop.core.ledger import Ledger
 from canfar_desktop.core.platform import lock, unlock
+from canfar_desktop.core.record import replace
 from canfar_desktop.core.settings import AppPaths, LaunchChoice, Settings, load_settings, save_settings
 
 RENEWED = "2030-01-01T00:00:00+00:00"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from canfar_desktop.core.backends.shapes import container_config
@@ -19,6 +18,7 @@ from canfar_desktop.core.desktop_apps import (
 from canfar_desktop.core.host import ImageInfo
 from canfar_desktop.core.kinds import DESKTOP_APP, get_kind, is_batch
 from canfar_desktop.core.plan import LaunchRequest, Mount, Storage, build_plan
+from canfar_desktop.core.record import replace
 
 DS9 = ImageInfo("canfar-desktop/ds9:latest", frozenset({"desktop-app"}), 1, "1", "SAOImage DS9", "sha256:d")
 TOPCAT = ImageInfo("images.canfar.net/skaha/topcat:4.8", frozenset({"desktop-app"}), 1, "1", "", "sha256:t")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from canfar_desktop.core.lifecycle import State
 from canfar_desktop.core.notify import due_notices
+from canfar_desktop.core.record import replace
 
 from .test_notify import NOW, session
 

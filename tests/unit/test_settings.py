@@ -90,7 +90,7 @@ def test_cli_says_so_in_one_warning_line_and_goes_on(paths: AppPaths, app_home: 
 
 def _read_in_a_fresh_process(paths: AppPaths) -> tuple[str, bool]:
     """(the theme read, whether pydantic was imported to read it and save a change) in a new interpreter."""
-    code = ("import sys\nfrom dataclasses import replace\n"
+    code = ("import sys\nfrom canfar_desktop.core.record import replace\n"
             "from canfar_desktop.core.settings import AppPaths, load_settings, save_settings\n"
             "s, warning = load_settings(AppPaths.default())\nassert warning is None, warning\n"
             "save_settings(AppPaths.default(), replace(s, session_limit=s.session_limit + 1), base=s)\n"

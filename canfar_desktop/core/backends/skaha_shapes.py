@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ..host import ImageInfo
 from ..plan import L_CORES, L_CREATED, L_EXPIRY, L_GPUS, L_ID, L_IMAGE, L_KIND, L_MODE, L_NAME, L_OWNER, L_PORT, L_RAM
+from ..record import record
 from ..session import parse_time
 
 NONE_WORDS = frozenset({"", "<none>", "none", "null", "n/a", "unknown"})
@@ -87,7 +87,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 # --- sessions --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class PlatformSession:
     """One session as the platform lists it, with every field read (None where it sent none)."""
 
@@ -277,7 +277,7 @@ def parse_events(text: str, session_id: str, fallback: datetime) -> list[dict[st
 
 # --- capacity, context and images -----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class PlatformContext:
     """`GET /context`: the resource options a session may ask for."""
 

@@ -19,7 +19,6 @@ import os
 import socket
 import threading
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,13 @@ import paramiko
 
 from ..errors import CanfarError, EngineUnavailable
 from ..host import Pipe, Target
+from ..record import record
 
 LOCAL_ADDRESS = "127.0.0.1"
 CONNECT_TIMEOUT = 10.0
 
 
-@dataclass(frozen=True)
+@record
 class SshTarget:
     """An ssh:// URL resolved through ~/.ssh/config."""
 

@@ -11,24 +11,27 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from ..core.beside import Beside
 from ..core.errors import CanfarError, ValidationError
 from ..core.kinds import ALL_KINDS, KINDS, is_batch
 from ..core.lifecycle import State
-from ..core.plan import LaunchRequest, new_session_id
-from ..core.recent import record
-from ..core.session import Session
-from ..core.settings import Resources
-from ..core.validation import make_resources, parse_size_gb
 from .context import Context, now, session_json
 from .output import emit
+
+if TYPE_CHECKING:
+    from ..core.plan import LaunchRequest
+    from ..core.session import Session
+    from ..core.settings import Resources
 
 MAX_REPLICAS = 512  # the platform's own ceiling for one request
 REPLICA_KEYS = ("REPLICA_ID", "REPLICA_COUNT")
 
 
 def resources_of(ctx: Context, args: argparse.Namespace) -> Resources:
+    from ..core.validation import make_resources, parse_size_gb
+
     base = ctx.settings.default_resources
     if args.cpu is None and args.memory is None:
         return make_resources(mode="flexible", cores=base.cores, ram_gb=base.ram_gb, gpus=args.gpu)
@@ -56,6 +59,8 @@ def check_replicas(ctx: Context, kind: str, count: int, env: list[str]) -> None:
 
 
 def prepare(ctx: Context, args: argparse.Namespace, kind: str) -> list[LaunchRequest]:
+    from ..core.plan import new_session_id
+
     check_replicas(ctx, kind, args.replicas, args.env)
     base = args.name or f"{kind}-{new_session_id()[:4]}"
     resources = resources_of(ctx, args)
@@ -76,6 +81,15 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
         raise ValidationError(f"Unknown session kind {args.kind!r}", f"choose one of: {', '.join(ALL_KINDS)}")
     if args.port is not None and args.replicas > 1:
         raise ValidationError("--port cannot be given with --replicas", "each replica gets a free port of its own")
+    # The engine describes itself (its cores and memory, to check the resources against) while the launch
+    # code loads; a failure here is met again, in its place among the checks, by prepare_launch.
+    engine = Beside(service.host_info, args.host, name="engine-info")
+    from ..core.recent import record  # the launch code, with the recent launches
+
+    try:
+        engine.join()
+    except CanfarError:
+        pass
     requests = prepare(ctx, args, kind)
     if args.dry_run:
         plans = [service.dry_run(req) for req in requests]

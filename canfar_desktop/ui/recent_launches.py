@@ -117,6 +117,10 @@ class RecentPanel(QWidget):
         self.list.setObjectName("recentList")
         self.list.setAccessibleName("Recent launches and presets")
         self.list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows elide instead
+        self.empty = QLabel("Your launches show here, to launch again in one click.")
+        self.empty.setObjectName("muted")
+        self.empty.setWordWrap(True)
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
@@ -125,6 +129,7 @@ class RecentPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.list)
+        layout.addWidget(self.empty)
         layout.addWidget(self.error)
         self.rows: list[RecentRow] = []
         self.fill()
@@ -140,10 +145,8 @@ class RecentPanel(QWidget):
             self.list.addItem(item)
             self.list.setItemWidget(item, row)
             self.rows.append(row)
-        if not found:
-            item = QListWidgetItem("Your launches show here, to launch again in one click.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.list.addItem(item)
+        self.list.setVisible(bool(found))
+        self.empty.setVisible(not found)  # a wrapped line: as a list row it needed a scroll bar
         shown = min(max(self.list.count(), 1), VISIBLE_ROWS)
         height = sum(self.list.sizeHintForRow(i) for i in range(shown)) + 2 * self.list.frameWidth() + 2
         self.list.setFixedHeight(height)

@@ -26,6 +26,9 @@ def test_recent_launches_relaunch_in_one_click_and_pin(make_app: Any, qtbot: Any
 
     dialog = window.new_session("contributed")
     assert [r.entry for r in dialog.recent.rows] == []
+    # nothing yet: one wrapped line says what will be there, with no list squeezed under a scroll bar
+    assert dialog.recent.empty.isVisible() and not dialog.recent.list.isVisible()
+    assert dialog.recent.empty.height() >= dialog.recent.empty.fontMetrics().height()
     qtbot.waitUntil(lambda: dialog.facts is not None, timeout=15000)
     dialog.image.setCurrentText(image)
     dialog.name.setText("web-1")
@@ -39,6 +42,7 @@ def test_recent_launches_relaunch_in_one_click_and_pin(make_app: Any, qtbot: Any
 
     again = window.new_session("notebook")
     [row] = again.recent.rows
+    assert again.recent.list.isVisible() and not again.recent.empty.isVisible()
     assert "contributed" in row.label.text() and "web-N" in row.label.text()
     qtbot.mouseClick(row.launch, Qt.MouseButton.LeftButton)  # one click: a new session, a fresh name
     # the dialog is accepted (and gone) and the window launches the request

@@ -15,6 +15,7 @@ read records as dataclasses (`dataclass_transform`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, ClassVar, TypeVar, dataclass_transform, get_origin, overload
 
 T = TypeVar("T")
@@ -100,6 +101,13 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
             raise TypeError(f"{cls.__name__}: field {f.name!r} without a default follows one with a default")
     cls.__record_fields__ = fields  # type: ignore[attr-defined]
     cls.__record_init__ = tuple(f.name for f in fields if f.init)  # type: ignore[attr-defined]
+    # what __init__ and comparisons read, once per class rather than once per object
+    cls.__record_steps__ = tuple((f.name, f.init, f.default, f.factory) for f in fields)  # type: ignore[attr-defined]
+    cls.__record_post__ = getattr(cls, "__post_init__", None)  # type: ignore[attr-defined]
+    compared = [f.name for f in fields if f.compare]
+    getter = attrgetter(*compared) if compared else (lambda _obj: ())
+    cls.__record_compared__ = (  # type: ignore[attr-defined]
+        getter if len(compared) != 1 else lambda obj: (getter(obj),))
     for name, method in (("__init__", _init), ("__repr__", _repr), ("__eq__", _eq)):
         if name not in cls.__dict__:
             setattr(cls, name, method)
@@ -113,27 +121,28 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     cls = type(self)
-    taking = cls.__record_init__
-    if len(args) > len(taking):
-        raise TypeError(f"{cls.__name__}() takes {len(taking)} arguments but {len(args)} were given")
-    given = dict(zip(taking, args, strict=False))
-    for name in kwargs:
-        if name in given:
-            raise TypeError(f"{cls.__name__}() got multiple values for argument {name!r}")
-    given.update(kwargs)
-    for f in cls.__record_fields__:
-        if f.init and f.name in given:
-            value = given.pop(f.name)
-        elif f.default is not MISSING or f.factory is not MISSING:
-            value = f.value()
-        else:
-            raise TypeError(f"{cls.__name__}() missing required argument: {f.name!r}")
-        _set(self, f.name, value)
-    if given:
-        raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {next(iter(given))!r}")
-    post = getattr(self, "__post_init__", None)
-    if post is not None:
-        post()
+    if args:
+        taking = cls.__record_init__
+        if len(args) > len(taking):
+            raise TypeError(f"{cls.__name__}() takes {len(taking)} arguments but {len(args)} were given")
+        for name, value in zip(taking, args, strict=False):
+            if name in kwargs:
+                raise TypeError(f"{cls.__name__}() got multiple values for argument {name!r}")
+            kwargs[name] = value
+    for name, init, default, factory in cls.__record_steps__:
+        value = kwargs.pop(name, MISSING) if init else MISSING
+        if value is MISSING:
+            if factory is not MISSING:
+                value = factory()
+            elif default is not MISSING:
+                value = default
+            else:
+                raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
+        _set(self, name, value)
+    if kwargs:
+        raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if cls.__record_post__ is not None:
+        cls.__record_post__(self)
 
 
 def _repr(self: Any) -> str:
@@ -142,7 +151,7 @@ def _repr(self: Any) -> str:
 
 
 def _compared(self: Any) -> tuple[Any, ...]:
-    return tuple(getattr(self, f.name) for f in type(self).__record_fields__ if f.compare)
+    return type(self).__record_compared__(self)  # type: ignore[no-any-return]
 
 
 def _eq(self: Any, other: object) -> Any:  # NotImplemented lets Python try the other side

@@ -36,7 +36,8 @@ from .validation import normalize_image, parse_env, validate_name, validate_reso
 ACTIVE_STATUSES = ("created", "running", "restarting", "paused")
 PORT_ATTEMPTS = 5  # a chosen port taken between the choice and the start is chosen again
 PORT_MIN, PORT_MAX = 1024, 65535
-FAST_POLL_S, FAST_POLL_FOR_S = 0.02, 5.0  # wait_ready polls faster while most apps come up
+FAST_POLL_S, FAST_POLL_FOR_S = 0.01, 5.0  # wait_ready probes faster while most apps come up
+ENGINE_CHECK_S = 0.1  # and asks the engine whether the session still runs at most this often meanwhile
 GATED_REMOTE_PORTS = range(20000, 32768)  # below Linux's ephemeral ports; a taken one is chosen again
 WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
          "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
@@ -270,16 +271,18 @@ class Launcher:
         """Poll the engine and the kind's probe until Running; a session that dies raises its reason.
 
         On this computer's engine the first seconds, when most apps come up, are polled faster
-        (`poll_pause`; two local requests of about a millisecond each), so the answer is seen soon after
-        it is given."""
+        (`poll_pause`): the app's port every 10 ms (a local connection), the engine every 100 ms, so the
+        answer is seen soon after it is given while the engine is asked no more than before."""
         report = progress or (lambda stage, fraction: None)
         started = time.monotonic()
         deadline = started + timeout
         dh = self.hosts.get(session.host)
         platform = platform_of(dh)  # its own word "Running" is ready; it is asked gently
         report("waiting for the app", None)
+        current, inspected = session, None
         while True:
-            current = with_inspect(session, dh.inspect(session.container_id))
+            if inspected is None or time.monotonic() - inspected >= ENGINE_CHECK_S or not current.host_port:
+                current, inspected = with_inspect(session, dh.inspect(session.container_id)), time.monotonic()
             if current.status in ("exited", "dead"):
                 failed = self.lister.refresh(dh.name, session.container_id)
                 raise LaunchError(

@@ -96,9 +96,10 @@ def test_beside_raises_in_the_caller_what_its_call_raised() -> None:
 
 
 def test_the_first_seconds_of_a_wait_are_polled_faster() -> None:
-    from canfar_desktop.core.launch import FAST_POLL_FOR_S, FAST_POLL_S, poll_pause
+    from canfar_desktop.core.launch import ENGINE_CHECK_S, FAST_POLL_FOR_S, FAST_POLL_S, poll_pause
 
     assert FAST_POLL_S <= 0.02, "Jupyter's answer is seen within ~20 ms, not the 100 ms of a hand-written loop"
+    assert FAST_POLL_S < ENGINE_CHECK_S <= 0.1, "the engine is asked less often, and a death is still seen at once"
     assert poll_pause(0.0, 0.05) == FAST_POLL_S
     assert poll_pause(FAST_POLL_FOR_S - 0.01, 0.05) == FAST_POLL_S
     assert poll_pause(FAST_POLL_FOR_S, 0.05) == 0.05, "then the caller's pace"

@@ -272,7 +272,7 @@ class Launcher:
 
         On this computer's engine the first seconds, when most apps come up, are polled faster
         (`poll_pause`): the app's port every 10 ms (a local connection), the engine every 100 ms, so the
-        answer is seen soon after it is given while the engine is asked no more than before."""
+        answer is seen soon after it is given and the engine is asked less often."""
         report = progress or (lambda stage, fraction: None)
         started = time.monotonic()
         deadline = started + timeout

@@ -1,9 +1,10 @@
 """Value classes that cost nothing to define: the project's replacement for `dataclasses`.
 
 Python 3.11 builds each dataclass by compiling its generated methods from source (0.3–0.8 ms a
-class), and `dataclasses` imports `inspect` with `ast`, `dis` and `tokenize` (about 10 ms). With the
-core's fifty value classes that was a third of what `canfar-desktop ps` took. A record's methods are
-shared functions that read the class's field list, so defining one is a dictionary walk.
+class), and `dataclasses` imports `inspect` with `ast`, `dis` and `tokenize` (about 10 ms). For the
+two dozen value classes a listing defines, that was a third of what `canfar-desktop ps` took. A
+record's methods are shared functions that read the class's field list, so defining one is a
+dictionary walk.
 
 `@record` makes a frozen (immutable, hashable) class; `@record(frozen=False)` a mutable one.
 Fields are the class's annotations in order, with defaults as in a dataclass (`field()` for a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .plan import L_ID
+from .plan import L_ID, L_OWNER
 from .record import record
 
 # Actions that change what a session looks like; exec and attach noise is left out.
@@ -22,6 +22,7 @@ class EngineEvent:
     container_id: str
     session_id: str
     exit_code: int | None = None  # a `die` event's, so a card can follow it before anything is read
+    owner: str | None = None  # the user the container's labels name; None when they name none (a platform's)
 
 
 def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
@@ -45,8 +46,10 @@ def parse_event(raw: dict[str, Any]) -> EngineEvent | None:
     elif action == "create":
         detail = f"image {attrs.get('image', '?')}"
     code = attrs.get("exitCode") if action == "die" else None
+    owner = attrs.get(L_OWNER)
     return EngineEvent(when, action, detail, str(actor.get("ID") or raw.get("id") or ""), str(attrs.get(L_ID, "")),
-                       int(code) if isinstance(code, str) and code.lstrip("-").isdigit() else None)
+                       int(code) if isinstance(code, str) and code.lstrip("-").isdigit() else None,
+                       owner if isinstance(owner, str) else None)
 
 
 def _platform_event(raw: dict[str, Any]) -> EngineEvent:

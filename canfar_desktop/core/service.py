@@ -242,13 +242,13 @@ class SessionService:
 
     def events_of(self, s: Session) -> list[EngineEvent]:
         """The engine's recorded events for a session, oldest first."""
-        from .events import EngineEvent, parse_event  # here: listing commands never read events
+        from .events import parse_event  # here: listing commands never read events
 
         since = (s.created or self.clock()) - timedelta(seconds=5)
         raw = self.host(s.host).events(since=since.timestamp(), until=self.clock().timestamp() + 1,
                                        container=s.container_id)
         found = [e for e in (parse_event(r) for r in raw) if e is not None]
-        return [EngineEvent(e.when, e.action, redact(e.detail, s), e.container_id, e.session_id) for e in found]
+        return [replace(e, detail=redact(e.detail, s)) for e in found]
 
     def oom_kills(self, s: Session) -> tuple[datetime, ...]:
         """Every out-of-memory kill in the session since it started: the ledger's and the engine's."""

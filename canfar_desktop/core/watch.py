@@ -20,7 +20,6 @@ from .errors import CanfarError
 from .events import EngineEvent, parse_event
 from .lifecycle import Facts, State, derive_state
 from .log import get_logger
-from .plan import L_OWNER
 from .reconcile import Snapshot as Snapshot  # the listing's result, for subscribers
 from .reconcile import reconcile as reconcile  # one pass, which the CLI runs alone
 from .record import replace
@@ -316,7 +315,7 @@ class Watcher:
                         return
                     event = parse_event(raw)
                     if event is not None:
-                        self._on_event(host, event, _owner(raw))
+                        self._on_event(host, event)
             except Exception as exc:  # noqa: BLE001 - the stream ends in many ways; retry unless stopped
                 log.debug("event stream of %s ended: %s", host, exc)
             finally:
@@ -334,8 +333,7 @@ class Watcher:
                 return ended_by(s, event, datetime.now(UTC), oom=event.container_id in self._oom_seen)
         return None
 
-    def _on_event(self, host: str, event: EngineEvent, owner: str | None = None) -> None:
-        """`owner`: the user the container's labels name (None when they name none, as a platform's)."""
+    def _on_event(self, host: str, event: EngineEvent) -> None:
         if event.action == "oom":
             self._oom_seen.add(event.container_id)
         if event.action in FORGET_ACTIONS:
@@ -357,7 +355,7 @@ class Watcher:
                     s = None
             if s is not None and s.owner == self.service.settings.user:
                 self.listener.session(s)
-        if owner is None or owner == self.service.settings.user:  # another user's session is not listed
+        if event.owner in (None, self.service.settings.user):  # another user's session is not listed
             self.refresh(DEBOUNCE_S)
 
 
@@ -369,14 +367,6 @@ def ended_by(s: Session, event: EngineEvent, now: datetime, oom: bool = False) -
     state, reason = derive_state(facts, now)
     return replace(s, status="exited", exit_code=event.exit_code, oom_killed=oom, finished_at=event.when,
                    state=state, reason=reason)
-
-
-def _owner(raw: dict[str, object]) -> str | None:
-    """The owner label of an event's container, None when it has none."""
-    actor = raw.get("Actor")
-    attrs = actor.get("Attributes") if isinstance(actor, dict) else None
-    owner = attrs.get(L_OWNER) if isinstance(attrs, dict) else None
-    return owner if isinstance(owner, str) else None
 
 
 def _close(stream: object) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import docker
 from common import CLI, NOTEBOOK, http_ok, isolated_home, machine, median, table, timed, verdict
 
-ROUNDS = max(int(sys.argv[1]) if len(sys.argv) > 1 else 7, 7)  # fewer leave the ratio to Jupyter's noise
+ROUNDS = max(int(sys.argv[1]) if len(sys.argv) > 1 else 15, 15)  # fewer leave the ratio to Jupyter's noise
 TARGET = 1.05  # create --wait against docker run + poll
 ISOLATED = "canfar-bench-isolated"  # made and removed here, as the app makes canfar-sessions
 

@@ -67,7 +67,10 @@ def verdict(value: float, target: float) -> str:
         return "not measured"
     if value <= target:
         return "met"
-    return f"missed by {value / target:.1f}x" if value >= 2 * target else f"missed by {100 * (value / target - 1):.0f}%"
+    if value >= 2 * target:
+        return f"missed by {value / target:.1f}x"
+    over = 100 * (value / target - 1)
+    return f"missed by {over:.1f}%" if over < 2 else f"missed by {over:.0f}%"  # never "missed by 0%"
 
 
 def machine() -> str:

@@ -16,6 +16,20 @@ def test_verbs_route_to_cli_and_nothing_opens_the_app() -> None:
     assert not is_cli_invocation(["--minimized"])
 
 
+def test_a_command_collects_less_and_not_at_exit() -> None:
+    """The program's entry tunes the collector for a short life; in-process callers of cli.run are left
+    alone (run in a fresh interpreter: the test's own must not be frozen)."""
+    import subprocess
+    import sys
+
+    probe = ("import gc, sys; from canfar_desktop.__main__ import main; from canfar_desktop.cli import run; "
+             "run(['version']); print(gc.get_threshold()[0], gc.get_freeze_count(), file=sys.stderr); "
+             "main(['version']); print(gc.get_threshold()[0], gc.get_freeze_count() > 0, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.split() == ["700", "0", "10000", "True"], done.stderr
+
+
 def test_ps_flags() -> None:
     args = cli.build_parser().parse_args(["list", "-a", "-q", "-k", "notebook", "-s", "Running", "-o", "json"])
     assert (args.verb, args.all, args.quiet, args.kind, args.status, args.output) == (

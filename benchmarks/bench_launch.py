@@ -101,6 +101,8 @@ def split_row(how: str, splits: list[Split]) -> list[str]:
 def main() -> None:
     client = docker.from_env()
     env = isolated_home("bench" + secrets.token_hex(3))
+    for stale in client.networks.list(names=[ISOLATED]):  # left by an interrupted run
+        stale.remove()
     network = client.networks.create(ISOLATED, driver="bridge",
                                      options={"com.docker.network.bridge.enable_icc": "false"})
     try:

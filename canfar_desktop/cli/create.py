@@ -114,6 +114,7 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         if saving is not None:
             saving.join()
+        service.launcher.settle()  # the next launch's namespace, made while these came up
     progress.done()
     at = now()
     out = []

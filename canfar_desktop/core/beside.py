@@ -22,6 +22,10 @@ class Beside:
         except BaseException as exc:  # noqa: BLE001 - raised by join, in the caller's thread
             self._failed.append(exc)
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def join(self) -> None:
         self._thread.join()
         if self._failed:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import gate
+from . import gate, spare
 from .errors import CanfarError, NotFound, StateError, ValidationError
 from .files import open_private, take_lock
 from .host import platform_of
@@ -127,16 +127,21 @@ class Housekeeper:
         return stopped
 
     def recover_gated(self, sessions: Iterable[Session]) -> list[Session]:
-        """Start again the sessions an engine restart left stopped behind their gate. The engine brings
-        containers back in no order; a session it starts before its gate is refused for good ("cannot
-        join network … of a non running container"), so the gate is started, then the session."""
+        """Start again the sessions an engine restart left stopped behind their gate or the namespace they
+        joined (core/spare.py). The engine brings containers back in no order; a session it starts before
+        its gate is refused for good ("cannot join network … of a non running container"), so the gate
+        is started, then the session."""
         recovered = []
         for s in sessions:
-            if s.gated and s.status in ("exited", "created") and NOT_JOINED in s.error:
+            if s.status in ("exited", "created") and NOT_JOINED in s.error:
                 dh = self.hosts.get(s.host)
                 try:
-                    gate.start_gate(dh, gate.gate_name(s.id))
+                    if s.gated:
+                        gate.start_gate(dh, gate.gate_name(s.id))
+                    else:
+                        dh.start(spare.holder_name(s.id))
                     dh.start(s.container_id)
+                    self.readiness.forget(s.container_id)  # its app starts again: Launching until it answers
                 except CanfarError:
                     continue  # shown Failed with the engine's reason; the next pass tries again
                 recovered.append(s)
@@ -154,6 +159,9 @@ class Housekeeper:
         dh.remove(s.container_id)
         if s.gated:
             gate.remove_gate(dh, s.id)
+        elif not dh.remote:
+            with contextlib.suppress(NotFound):
+                dh.remove(spare.holder_name(s.id))  # the namespace it joined, if it joined one
         self.readiness.forget(s.container_id)
         self._close_forwards(s)
         remove_scratch(dh, self.paths, str(scratch))
@@ -183,8 +191,17 @@ class Housekeeper:
         now = time.time()
         if not dh.remote and self.paths.scratch_dir.is_dir():
             removed += self._orphan_folders(dh.name, known, now, grace_s)
-        for helper in dh.helpers():  # a helper whose removal was cut short (a dropped connection)
+        helpers = dh.helpers()
+        newest = spare.newest_spares(helpers)
+        for helper in helpers:  # a helper whose removal was cut short (a dropped connection)
             of = (helper.get("Labels") or {}).get(L_GATE_OF)  # a gate stays while its session does
+            settled = now - float(helper.get("Created", now)) > grace_s
+            gone = spare.stale(helper, known, newest, settled)  # a namespace holder stays while its session does
+            if gone is not None:
+                if gone:
+                    dh.remove(str(helper.get("Id")))
+                    removed.append(f"helper container {str(helper.get('Id'))[:12]} (a spare network namespace)")
+                continue
             if now - float(helper.get("Created", now)) > grace_s and (of is None or of not in known):
                 dh.remove(str(helper.get("Id")))
                 removed.append(f"helper container {str(helper.get('Id'))[:12]}")

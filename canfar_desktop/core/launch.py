@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from . import gate
+from . import gate, spare
 from .accounts import account_mounts, add_user
 from .beside import Beside
 from .errors import CanfarError, LaunchError, LimitError, NotFound, PortTaken, ValidationError
@@ -23,7 +23,18 @@ from .kinds import Kind, get_kind, is_batch
 from .ledger import Ledger
 from .lifecycle import State
 from .listing import SessionLister
-from .plan import L_HOST_PORT, L_KIND, L_OWNER, ContainerPlan, LaunchRequest, build_plan, new_secret, new_session_id
+from .log import get_logger
+from .plan import (
+    L_HOST_PORT,
+    L_KIND,
+    L_OWNER,
+    SESSION_NETWORK,
+    ContainerPlan,
+    LaunchRequest,
+    build_plan,
+    new_secret,
+    new_session_id,
+)
 from .platform import free_local_port
 from .projects import Project, ProjectStore
 from .record import asdict, replace
@@ -39,6 +50,7 @@ PORT_MIN, PORT_MAX = 1024, 65535
 FAST_POLL_S, FAST_POLL_FOR_S = 0.01, 5.0  # wait_ready probes faster while most apps come up
 ENGINE_CHECK_S = 0.1  # and asks the engine whether the session still runs at most this often meanwhile
 GATED_REMOTE_PORTS = range(20000, 32768)  # below Linux's ephemeral ports; a taken one is chosen again
+log = get_logger(__name__)
 WORDS = ("orion", "vega", "lyra", "draco", "cygnus", "andromeda", "perseus", "aquila", "carina", "fornax",
          "sculptor", "virgo", "hydra", "pavo", "tucana", "norma", "pictor", "auriga", "cetus", "lupus")
 
@@ -56,6 +68,7 @@ class Launcher:
         self.ledger = ledger
         self.paths = paths
         self.clock = clock
+        self.spares_made: list[Beside] = []  # the next launches' namespaces, being made
 
     @property
     def settings(self) -> Settings:
@@ -175,7 +188,7 @@ class Launcher:
                 if gated:
                     container_id = self._start_gated(dh, plan, kind, secret, image_id, groups, report)
                 else:
-                    container_id = self._start_plain(dh, plan, image_id, groups, report, retry)
+                    container_id = self._start_plain(dh, plan, image_id, groups, report, retry, chosen)
             except PortTaken as taken:
                 if retry:
                     continue
@@ -190,8 +203,22 @@ class Launcher:
         raise AssertionError("unreachable")
 
     def _start_plain(self, dh: SessionHost, plan: ContainerPlan, image_id: str, groups: Sequence[Project],
-                     report: ProgressFn, retry: bool) -> str:
-        container_id = self._create(dh, plan, image_id, groups)
+                     report: ProgressFn, retry: bool, chosen: bool = True) -> str:
+        """The session's container, created and started; on this computer's engine, in a network namespace
+        made ahead when one is ready and the port is ours to choose (core/spare.py)."""
+        kind = get_kind(plan.labels[L_KIND])
+        port = kind.port if not dh.remote and kind.interactive else None
+        if port and chosen:  # a namespace made ahead saves most of the container's start
+            with self.ledger.locked(f"launch-{dh.name}"):
+                claimed = spare.claim(dh, port, plan.session_id)
+            if claimed is not None:
+                plan = spare.joined(plan, *claimed)
+        try:
+            container_id = self._create(dh, plan, image_id, groups)
+        except BaseException:
+            if plan.network.startswith("container:"):
+                dh.remove(spare.holder_name(plan.session_id))
+            raise
         report("starting", None)
         try:
             dh.start(container_id)
@@ -199,7 +226,21 @@ class Launcher:
             if retry:
                 dh.remove(container_id)  # a fresh container is given another port
             raise
+        if port:  # the next launch's namespace, made while this session's app starts
+            self.spares_made = [*(b for b in self.spares_made if b.running),
+                                Beside(self._make_spare, dh, port, name="spare")]
         return container_id
+
+    def _make_spare(self, dh: SessionHost, port: int) -> None:
+        try:
+            spare.make_spare(dh, port, SESSION_NETWORK, self.settings.user)
+        except CanfarError as exc:
+            log.info("no spare namespace made on %s: %s", dh.name, exc)
+
+    def settle(self) -> None:
+        """Wait for the spare namespaces launches are making (a command does before it exits)."""
+        while self.spares_made:
+            self.spares_made.pop().join()
 
     def _start_gated(self, dh: SessionHost, plan: ContainerPlan, kind: Kind, secret: str, image_id: str,
                      groups: Sequence[Project], report: ProgressFn) -> str:

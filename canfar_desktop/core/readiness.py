@@ -66,10 +66,9 @@ class Readiness:
             started = datetime.fromisoformat(str(mark.get("started")))
         except ValueError:
             return False
-        if s.started_at is not None:  # inspected: the exact start time
-            agrees = abs((s.started_at - started).total_seconds()) < 1
-        else:
-            agrees = started_within(uptime, started, now)
+        if s.started_at is None:  # listed: "Up 2 seconds" cannot tell a start from one a moment later
+            return started_within(uptime, started, now)
+        agrees = abs((s.started_at - started).total_seconds()) < 1  # inspected: the exact start time
         if agrees:
             with self._lock:
                 self._ready.add(s.container_id)

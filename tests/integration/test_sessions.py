@@ -61,7 +61,10 @@ def test_notebook_runs_and_its_api_needs_the_secret(make_service: Callable[..., 
     assert run_in(docker_engine, s, "id -u; id -un; echo $HOME") == \
         f"{service.settings.uid}\n{service.settings.user}\n/arc/home/{service.settings.user}"
     inspect = docker_engine.api.inspect_container(s.container_id)
-    bindings = inspect["HostConfig"]["PortBindings"]["8888/tcp"]
+    mode = inspect["HostConfig"]["NetworkMode"]  # its own namespace, or the spare it joined (core/spare.py)
+    publisher = docker_engine.api.inspect_container(mode.removeprefix("container:")) \
+        if mode.startswith("container:") else inspect
+    bindings = publisher["HostConfig"]["PortBindings"]["8888/tcp"]
     assert [b["HostIp"] for b in bindings] == ["127.0.0.1"], "published on loopback only"
     assert inspect["HostConfig"]["Privileged"] is False
     assert inspect["Config"]["User"] == f"{service.settings.uid}:{service.settings.gid}"

@@ -265,6 +265,12 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
         except docker.errors.APIError as exc:
             raise CanfarError(f"The engine could not stop the session: {_first_line(str(exc))}", "retry") from None
 
+    def rename(self, container_id: str, name: str) -> None:
+        try:
+            self._sdk(lambda c: c.api.rename(container_id, name))
+        except docker.errors.APIError as exc:
+            raise CanfarError(f"The engine could not rename the container: {exc.explanation or exc}", "retry") from None
+
     def remove(self, container_id: str) -> None:
         try:
             self._sdk(lambda c: c.api.remove_container(container_id, force=True, v=True))

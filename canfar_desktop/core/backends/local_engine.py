@@ -255,6 +255,11 @@ class LocalEngine:
         if status >= 400 and status not in (304, 404):
             raise CanfarError(f"The engine could not stop the session: {_message(body)}", "retry")
 
+    def rename(self, container_id: str, name: str) -> None:
+        status, body = self._post(f"/containers/{_q(container_id)}/rename", {"name": name})
+        if status >= 400:
+            raise CanfarError(f"The engine could not rename the container: {_message(body)}", "retry")
+
     def remove(self, container_id: str) -> None:
         status, body = self._request("DELETE", f"/containers/{_q(container_id)}", {"force": "1", "v": "1"})
         if status >= 400 and status != 404 and "already in progress" not in _message(body):

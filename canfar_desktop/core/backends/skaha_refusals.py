@@ -54,6 +54,9 @@ class EngineOnly:
     def helpers(self) -> list[dict[str, Any]]:
         return []
 
+    def rename(self, container_id: str, name: str) -> None:
+        raise StateError(f"{self.name} names its sessions itself", "nothing to do here")
+
     def ensure_network(self, name: str) -> None:
         """The platform isolates its sessions itself."""
 

@@ -202,7 +202,7 @@ class Housekeeper:
                     dh.remove(str(helper.get("Id")))
                     removed.append(f"helper container {str(helper.get('Id'))[:12]} (a spare network namespace)")
                 continue
-            if now - float(helper.get("Created", now)) > grace_s and (of is None or of not in known):
+            if settled and (of is None or of not in known):
                 dh.remove(str(helper.get("Id")))
                 removed.append(f"helper container {str(helper.get('Id'))[:12]}")
         for volume in dh.volumes(SCRATCH_VOLUME_PREFIX):

@@ -18,6 +18,7 @@ import docker.errors
 import docker.types
 
 from ..errors import Busy, CanfarError, EngineUnavailable, NotFound, StateError
+from .sdk_errors import first_line as _first_line
 
 CHUNK = 1024 * 1024
 
@@ -46,10 +47,6 @@ class ArchiveStream:
             self._response.close()
         except Exception:  # noqa: BLE001 - a dead connection may fail to close in many ways
             pass
-
-
-def _first_line(text: str) -> str:
-    return (text.strip().splitlines() or ["unknown error"])[0][:300]
 
 
 def decode_stat(header: str | None) -> dict[str, Any]:

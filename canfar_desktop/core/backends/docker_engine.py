@@ -16,11 +16,13 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from ..errors import CanfarError, EngineUnavailable, ImageError, NotFound, StateError
+from ..errors import CanfarError, ImageError, NotFound, StateError
 from ..host import Dialer, HostInfo, ImageInfo, ProgressFn
 from ..plan import L_HELPER as HELPER_LABEL
 from ..plan import L_ID, ContainerPlan
 from .archive import ArchiveOverSdk
+from .sdk_errors import EngineStream, engine_error
+from .sdk_errors import first_line as _first_line
 from .shapes import (
     container_config,
     create_refused,
@@ -35,42 +37,6 @@ from .shapes import (
     start_refused,
     tar_of,
 )
-
-
-def engine_error(exc: Exception, where: str) -> CanfarError:
-    """A Docker or connection failure as something a person can act on."""
-    text = str(exc)
-    if isinstance(exc, CanfarError):
-        return exc
-    if "Permission denied" in text or "PermissionError" in text:
-        return EngineUnavailable(
-            f"Not allowed to use the Docker engine at {where}",
-            "add yourself to the docker group (sudo usermod -aG docker $USER) and log in again",
-        )
-    if any(s in text for s in ("No such file", "Connection refused", "ConnectionRefused", "FileNotFoundError")):
-        return EngineUnavailable(
-            f"Docker is not running at {where}",
-            "start Docker Desktop or the engine (sudo systemctl start docker), then retry",
-        )
-    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in text.lower():
-        return EngineUnavailable(
-            f"The Docker engine at {where} did not answer in time",
-            "check the host is up and not overloaded, then retry",
-        )
-    if "certificate" in text.lower() or "SSL" in text:
-        return EngineUnavailable(
-            f"TLS verification with {where} failed ({_first_line(text)})",
-            "check the CA, client certificate and key configured for this host",
-        )
-    if "Authentication failed" in text or ("auth" in text.lower() and "ssh" in where):
-        return EngineUnavailable(
-            f"SSH authentication to {where} failed", "check your SSH key and ~/.ssh/config for this host"
-        )
-    return EngineUnavailable(f"The Docker engine at {where} failed: {_first_line(text)}", "run canfar-desktop doctor")
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:300] if text.strip() else "unknown error"
 
 
 class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through the archive API
@@ -300,7 +266,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
         return raw if isinstance(raw, bytes) else b""
 
     def follow_logs(self, container_id: str, tail: int | str = "all") -> EngineStream:
-        return EngineStream(self, self.call(
+        return EngineStream(self.where, self.call(
             lambda c: c.api.logs(container_id, stream=True, follow=True, tail=tail)))
 
     def events(self, since: float | None = None, until: float | None = None,
@@ -311,7 +277,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
             filters["label"] = L_ID
         if container:
             filters["container"] = container
-        return EngineStream(self, self.call(
+        return EngineStream(self.where, self.call(
             lambda c: c.api.events(since=since, until=until, filters=filters, decode=True)))
 
     def stats(self, container_id: str, one_shot: bool = False) -> dict[str, Any]:
@@ -327,7 +293,7 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
 
     def stats_stream(self, container_id: str) -> EngineStream:
         """The engine's per-second stats readings until closed."""
-        return EngineStream(self, self.call(lambda c: c.api.stats(container_id, stream=True, decode=True)))
+        return EngineStream(self.where, self.call(lambda c: c.api.stats(container_id, stream=True, decode=True)))
 
     def top(self, container_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.call(
@@ -423,32 +389,3 @@ class DockerHost(ArchiveOverSdk):  # files in and out, and a command, through th
         except docker.errors.APIError as exc:
             raise CanfarError(f"The engine could not remove volume {name}: {_first_line(str(exc))}",
                               "delete the session that uses it first") from None
-
-
-class EngineStream:
-    """An SDK stream (events, logs, stats) whose failures while reading become EngineUnavailable
-    and which another thread can close to end a blocked read."""
-
-    def __init__(self, host: DockerHost, raw: Any) -> None:
-        self._host = host
-        self._raw = raw
-
-    def __iter__(self) -> Iterator[Any]:
-        # not `yield from`: closing this generator must not close the SDK's stream (over SSH that raises)
-        records = iter(self._raw)
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                return
-            except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
-                raise engine_error(exc, self._host.where) from None
-            yield record
-
-    def close(self) -> None:
-        close = getattr(self._raw, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:  # noqa: BLE001 - a dead stream may fail to close in many ways
-                pass

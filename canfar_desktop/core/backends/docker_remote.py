@@ -21,8 +21,9 @@ from ..errors import CanfarError, EngineUnavailable, ValidationError
 from ..host import Dialer
 from ..hosts import NETWORK_SCHEMES, is_remote, needs_tls, resolve_url
 from ..settings import HostConfig
-from .docker_engine import DockerHost, engine_error
+from .docker_engine import DockerHost
 from .exec_relay import ExecDialer
+from .sdk_errors import engine_error
 from .ssh import SshDialer, resolve_ssh, ssh_error
 
 DROPPED_HANDSHAKE = "EOF occurred in violation of protocol"  # a TLS connection closed during its handshake
